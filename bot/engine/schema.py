@@ -1,0 +1,180 @@
+"""The knowledge-base contract: pydantic models for myths, exercises and sources.
+
+Every YAML file under a knowledge dir (and every per-guild file a moderator writes) is one
+`KnowledgeFile`: a mapping with any of the keys `sources`, `myths` and `exercises`.
+Limits follow Discord's embed limits so that anything that validates also renders.
+"""
+
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+# Discord embed limits: title 256, description 4096, field value 1024, footer 2048.
+TITLE_MAX = 256
+ANSWER_MAX = 1500
+MORE_MAX = 3500
+PHRASING_MAX = 300
+LIST_ITEM_MAX = 400
+SUMMARY_MAX = 1024
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+SOURCE_ID_PATTERN = r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$"
+DOI_PATTERN = r"^10\.\d{4,9}/\S+$"
+
+Verdict = Literal["myth", "true", "partly true", "depends", "unproven"]
+EvidenceGrade = Literal["strong", "moderate", "limited", "expert opinion"]
+SourceKind = Literal[
+    "trial", "review", "meta-analysis", "position stand", "advisory", "observational",
+    "case series", "anatomy", "article",
+]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or only whitespace")
+    return value
+
+
+def _text(max_length: int) -> type[str]:
+    return Annotated[
+        str, StringConstraints(max_length=max_length, strip_whitespace=True), AfterValidator(_not_blank)
+    ]
+
+
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]
+SourceId = Annotated[str, StringConstraints(pattern=SOURCE_ID_PATTERN, max_length=64)]
+Title = _text(TITLE_MAX)
+Phrasing = _text(PHRASING_MAX)
+ListItem = _text(LIST_ITEM_MAX)
+Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=500)]
+
+
+def _unique(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for value in values:
+        key = value.casefold()
+        if key in seen:
+            raise ValueError(f"duplicate item {value!r}")
+        seen.add(key)
+    return values
+
+
+def _unique_list(item: object, *, min_length: int = 0, max_length: int = 200) -> object:
+    return Annotated[
+        list[item],  # type: ignore[valid-type]
+        Field(min_length=min_length, max_length=max_length),
+        AfterValidator(_unique),
+    ]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Source(Model):
+    """One bibliography entry. Fields are copied from a vetted record, never guessed."""
+
+    id: SourceId
+    title: Title
+    authors: _text(500) | None = None
+    journal: _text(300) | None = None
+    year: int | None = Field(default=None, ge=1800, le=2100)
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: Annotated[str, StringConstraints(pattern=DOI_PATTERN)] | None = None
+    pmid: Annotated[str, StringConstraints(pattern=r"^\d{1,9}$")] | None = None
+    url: Url | None = None
+    kind: SourceKind = "article"
+    notes: _text(2000) | None = None
+
+    @property
+    def link(self) -> str | None:
+        """The link readers get: DOI first, then PubMed, then the page it was seen on."""
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        if self.pmid:
+            return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
+        return self.url
+
+    def citation(self) -> str:
+        """A short human citation: 'Authors (Year). Title. Journal.'"""
+        parts = []
+        if self.authors:
+            parts.append(f"{self.authors} ({self.year})" if self.year else self.authors)
+        elif self.year:
+            parts.append(f"({self.year})")
+        parts.append(self.title.rstrip(".") + ".")
+        if self.journal:
+            parts.append(self.journal.rstrip(".") + ".")
+        return " ".join(parts)
+
+
+class Stewardship(Model):
+    """Who changed an entry and when; filled in for moderator entries, optional for curated ones."""
+
+    created_by: str | None = None
+    created_at: datetime | None = None
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+
+
+class EntryBase(Model):
+    id: Slug
+    title: Title
+    questions: _unique_list(Phrasing, min_length=1)
+    aliases: _unique_list(Phrasing) = []
+    keywords: _unique_list(_text(60)) = []
+    evidence: EvidenceGrade
+    sources: _unique_list(SourceId) = []
+    links: _unique_list(Url, max_length=10) = []
+    related: _unique_list(Slug, max_length=25) = []
+    tags: _unique_list(_text(40), max_length=25) = []
+    retired: bool = False
+    stewardship: Stewardship | None = None
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        """Every text a question can match: the title, the phrasings and the aliases."""
+        return (self.title, *self.questions, *self.aliases)
+
+
+class MythEntry(EntryBase):
+    kind: Literal["myth"] = "myth"
+    verdict: Verdict
+    answer: _text(ANSWER_MAX)
+    more: _text(MORE_MAX) | None = None
+
+
+class ExerciseEntry(EntryBase):
+    kind: Literal["exercise"] = "exercise"
+    summary: _text(SUMMARY_MAX)
+    muscles: _unique_list(_text(80), min_length=1, max_length=10)
+    secondary_muscles: _unique_list(_text(80), max_length=10) = []
+    equipment: _unique_list(_text(80), max_length=10) = []
+    steps: list[ListItem] = Field(min_length=1, max_length=12)
+    cues: list[ListItem] = Field(default=[], max_length=12)
+    mistakes: list[ListItem] = Field(default=[], max_length=12)
+    easier: list[ListItem] = Field(default=[], max_length=8)
+    harder: list[ListItem] = Field(default=[], max_length=8)
+    evidence_summary: _text(SUMMARY_MAX)
+
+
+Entry = MythEntry | ExerciseEntry
+
+
+class KnowledgeFile(Model):
+    """One YAML file of the knowledge base."""
+
+    sources: list[Source] = []
+    myths: list[MythEntry] = []
+    exercises: list[ExerciseEntry] = []
+
+
+def slugify(text: str) -> str:
+    """Turn a title into an id: 'Hip dips & fat!' -> 'hip-dips-fat'."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
+    return slug[:64].rstrip("-") or "entry"
