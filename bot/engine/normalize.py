@@ -192,6 +192,8 @@ def normalize(text: str, *, keep_stopwords: bool = False) -> str:
     text = _rewrite_phrases(text)
     tokens = []
     for raw in text.split():
+        if raw in STOPWORDS and not keep_stopwords:
+            continue
         token = WORDS.get(raw) or WORDS.get(_singular(raw)) or _singular(raw)
         if keep_stopwords or token not in STOPWORDS:
             tokens.append(token)

@@ -21,6 +21,10 @@ def test_plurals_and_filler_words():
     assert normalize("how do I get rid of my hip dips") == normalize("get rid hip dip")
 
 
+def test_filler_words_are_dropped_before_plurals_are_reduced():
+    assert normalize("does it work") == "work"  # not "doe work"
+
+
 def test_stretched_letters_collapse():
     assert normalize("hiiiip diiiips pleeeease") == normalize("hip dips please")
 
