@@ -143,6 +143,7 @@ class FakeDiscord:
         self.messages: dict[int, Payload] = {}
         self.bot_message_ids: list[int] = []
         self.reactions: dict[int, dict[str, list[int]]] = {}
+        self.attachment_files: dict[int, RecordedFile] = {}
         self.interactions: dict[int, FakeInteraction] = {}
         self.commands: dict[int | None, list[Payload]] = {}
         self.opened_modals: dict[str, tuple[Payload, FakeInteraction]] = {}
@@ -411,7 +412,9 @@ class FakeDiscord:
             router.add_route(method, API_PREFIX + path, handler)
         router.add_route("GET", "/", self.gateway.handle)
         router.add_route("GET", "/resume", self.gateway.handle)
+        router.add_route("GET", "/attachments/{attachment_id}/{filename}", self._get_attachment)
         router.add_route("*", API_PREFIX + "/{tail:.*}", self._unknown_route)
+        router.add_route("*", "/{tail:.*}", self._unknown_route)
 
     def _routes(self) -> list[tuple[str, str, Handler]]:
         message = "/channels/{channel_id}/messages/{message_id}"
@@ -528,8 +531,21 @@ class FakeDiscord:
             raise ApiError(401, 0, "401: Unauthorized")
 
     async def _unknown_route(self, request: web.Request) -> web.Response:
-        self.unknown_routes.append(request[CALL])
+        call = request.get(CALL)
+        if call is None:  # outside /api/v10 (e.g. a CDN URL), so the middleware did not record it
+            call = RecordedCall(
+                request.method, request.path, request.path, dict(request.query), None, status=404
+            )
+            self.calls.append(call)
+        self.unknown_routes.append(call)
         return json_reply({"message": "404: Not Found", "code": 0}, 404)
+
+    async def _get_attachment(self, request: web.Request) -> web.Response:
+        """Serves files the bot uploaded, at the `url` given in their attachment objects."""
+        file = self.attachment_files.get(_int(request.match_info["attachment_id"]))
+        if file is None:
+            return await self._unknown_route(request)
+        return web.Response(body=file.data, content_type=file.content_type or "application/octet-stream")
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -833,6 +849,7 @@ class FakeDiscord:
         for index, file in enumerate(files):
             meta = declared.get(str(index), {})
             attachment_id = self.snowflake()
+            self.attachment_files[attachment_id] = file
             url = f"http://127.0.0.1:{self.port}/attachments/{attachment_id}/{file.filename}"
             attachments.append(
                 {

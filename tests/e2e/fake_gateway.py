@@ -15,6 +15,7 @@ import json
 import logging
 import secrets
 import time
+import traceback
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -174,6 +175,7 @@ class FakeGateway:
         self.presence_updates: list[Payload] = []
         self.dropped_by_intents: list[tuple[str, Payload]] = []
         self.protocol_errors: list[str] = []
+        self.internal_errors: list[str] = []
         self.resume_hold_timeout = 10.0
         self._changed = asyncio.Condition()
         self._resumes_allowed = asyncio.Event()
@@ -193,6 +195,10 @@ class FakeGateway:
                 if message.type is not WSMsgType.TEXT:
                     continue
                 await self._receive(connection, message.data)
+        except Exception:
+            # A bug in the stand-in: record it for the harness, drop the connection so the client resumes.
+            self.internal_errors.append(traceback.format_exc())
+            await connection.close(4000)
         finally:
             self._on_closed(connection)
             await self._notify()
@@ -239,6 +245,7 @@ class FakeGateway:
     async def _on_heartbeat(self, connection: GatewayConnection, _data: Any) -> None:
         self.heartbeats += 1
         await connection.send({"op": Op.HEARTBEAT_ACK})
+        await self._notify()
 
     async def _on_identify(self, connection: GatewayConnection, data: Payload) -> None:
         if connection.session is not None:
@@ -270,7 +277,10 @@ class FakeGateway:
         if previous is not None and previous is not connection:
             previous.session = None
             await previous.close(4000)
-        self.replayed_events += await session.attach_and_replay(connection, int(data.get("seq") or 0))
+        last_seq = int(data.get("seq") or 0)
+        if last_seq > session.seq:
+            self.protocol_errors.append(f"RESUME with seq {last_seq} beyond the session's {session.seq}")
+        self.replayed_events += await session.attach_and_replay(connection, last_seq)
         self.resume_count += 1
         await self._notify()
 

@@ -125,7 +125,9 @@ class E2EHarness:
         problems += [
             f"the bot called a route the stand-in does not implement: {call}" for call in fake.unknown_routes
         ]
-        problems += [f"stand-in bug: {error}" for error in fake.internal_errors]
+        problems += [
+            f"stand-in bug: {error}" for error in fake.internal_errors + fake.gateway.internal_errors
+        ]
         problems += [f"gateway protocol error: {error}" for error in fake.gateway.protocol_errors]
         problems += [f"the bot's task crashed: {error!r}" for error in _crashes(self.bot_tasks)]
         return problems

@@ -143,6 +143,28 @@ async def test_bot_is_ready_with_its_guild_available(fake_discord: FakeDiscord, 
     assert identify["intents"] & Intent.MESSAGE_CONTENT
 
 
+async def test_heartbeats_are_acknowledged(fake_discord: FakeDiscord, start_bot) -> None:
+    fake_discord.gateway.heartbeat_interval_ms = 50
+    bot = await start_bot(await make_bot())
+
+    await fake_discord.gateway.wait_until(lambda: fake_discord.gateway.heartbeats >= 3)
+
+    assert bot.latency < 1
+
+
+async def test_members_intent_fills_the_member_cache_by_chunking(
+    fake_discord: FakeDiscord, start_bot, alice: FakeUser
+) -> None:
+    intents = discord.Intents.default()
+    intents.members = True
+    bot = await start_bot(commands.Bot(command_prefix="!", intents=intents))
+
+    guild = bot.get_guild(fake_discord.guild.id)
+    assert guild is not None and guild.chunked
+    assert guild.get_member(alice.id) is not None
+    assert any(sent["op"] == 8 for sent in fake_discord.gateway.connections[0].received)
+
+
 # -- messages ---------------------------------------------------------------------------------
 
 
@@ -231,6 +253,7 @@ async def test_files_and_reactions_are_recorded(
     assert upload.json["content"] == "The study"
     assert [(file.filename, file.data) for file in upload.files] == [("study.txt", b"abstract")]
     assert sent.attachments[0].filename == "study.txt"
+    assert await sent.attachments[0].read() == b"abstract"
     reaction = await fake_discord.wait_for_call("PUT", MESSAGES + "/{message_id}/reactions/{emoji}/@me")
     assert reaction.path.endswith("/\N{THUMBS UP SIGN}/@me")
 
