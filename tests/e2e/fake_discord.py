@@ -977,9 +977,11 @@ class FakeDiscord:
 
     # -- injecting user activity ---------------------------------------------------------------
 
-    def _resolve_channel(self, channel: FakeChannel | int | None) -> FakeChannel:
+    def _resolve_channel(
+        self, channel: FakeChannel | int | None, guild: FakeGuild | None = None
+    ) -> FakeChannel:
         if channel is None:
-            return self.guild.channels[0]
+            return (guild or self.guild).channels[0]
         if isinstance(channel, FakeChannel):
             return channel
         return self.channels[channel]
@@ -1049,16 +1051,16 @@ class FakeDiscord:
         *,
         user: FakeUser,
         channel: FakeChannel | int | None = None,
+        guild: FakeGuild | None = None,
         locale: str = "en-US",
     ) -> FakeInteraction:
-        """A user runs `/name`. Use "group sub" or "group subgroup sub" for nested commands.
-
-        Option types come from the commands the bot registered (if synced to the stand-in), else
-        from the Python values: str, int, float, bool, FakeUser, FakeChannel, FakeRole."""
-        data = self._command_data(name, options or {}, self._resolve_channel(channel), focused=None)
-        return await self._inject_interaction(
-            InteractionType.APPLICATION_COMMAND, data, user, channel, locale
-        )
+        """A user runs `/name` in `channel` (default: the first channel of `guild` or of the main
+        guild; pass `fake.dm_channel(user)` for a DM). Use "group sub" or "group subgroup sub" for
+        nested commands. Option types come from the commands the bot registered (if synced to the
+        stand-in), else from the Python values: str, int, float, bool, FakeUser, FakeChannel, FakeRole."""
+        target = self._resolve_channel(channel, guild)
+        data = self._command_data(name, options or {}, target, focused=None)
+        return await self._inject_interaction(InteractionType.APPLICATION_COMMAND, data, user, target, locale)
 
     async def inject_autocomplete(
         self,
@@ -1068,11 +1070,13 @@ class FakeDiscord:
         *,
         user: FakeUser,
         channel: FakeChannel | int | None = None,
+        guild: FakeGuild | None = None,
         locale: str = "en-US",
     ) -> FakeInteraction:
         """A user is typing option `focused` of `/name`; `options` holds what is typed so far."""
-        data = self._command_data(name, options, self._resolve_channel(channel), focused=focused)
-        return await self._inject_interaction(InteractionType.AUTOCOMPLETE, data, user, channel, locale)
+        target = self._resolve_channel(channel, guild)
+        data = self._command_data(name, options, target, focused=focused)
+        return await self._inject_interaction(InteractionType.AUTOCOMPLETE, data, user, target, locale)
 
     async def inject_component(
         self,
@@ -1125,12 +1129,11 @@ class FakeDiscord:
         interaction_type: int,
         data: Payload,
         user: FakeUser,
-        channel: FakeChannel | int | None,
+        target: FakeChannel,
         locale: str,
         message: Payload | None = None,
     ) -> FakeInteraction:
         await self.settle()
-        target = self._resolve_channel(channel)
         self._check_can_act(user, target)
         payload = self._interaction_payload(interaction_type, data, user, target, locale, message)
         interaction = FakeInteraction(payload, wait_until=self.wait_until, get_message=self.messages.get)

@@ -287,6 +287,17 @@ async def test_slash_command_gets_a_callback(
     assert interaction.original is not None and interaction.original["type"] == 20
 
 
+async def test_slash_command_in_a_dm(fake_discord: FakeDiscord, bot: commands.Bot) -> None:
+    stranger = fake_discord.make_user("stranger")
+
+    interaction = await fake_discord.inject_slash_command(
+        "myth", {"topic": "stretching"}, user=stranger, channel=fake_discord.dm_channel(stranger)
+    )
+
+    assert interaction.payload["context"] == 1
+    assert (await interaction.response()).content == "Busting the stretching myth"
+
+
 async def test_autocomplete_returns_choices(
     fake_discord: FakeDiscord, bot: commands.Bot, alice: FakeUser
 ) -> None:
