@@ -258,6 +258,38 @@ async def test_files_and_reactions_are_recorded(
     assert reaction.path.endswith("/\N{THUMBS UP SIGN}/@me")
 
 
+async def test_common_rest_calls_round_trip(
+    fake_discord: FakeDiscord, bot: commands.Bot, general: FakeChannel, alice: FakeUser
+) -> None:
+    channel = await bot.fetch_channel(general.id)
+    guild = await bot.fetch_guild(fake_discord.guild.id)
+    member = await guild.fetch_member(alice.id)
+    user = await bot.fetch_user(alice.id)
+    assert (channel.name, guild.name, member.name, user.name) == (
+        "general",
+        fake_discord.guild.name,
+        "alice",
+        "alice",
+    )
+    assert isinstance(channel, discord.TextChannel)
+
+    async with channel.typing():
+        sent = await channel.send("Myth: you can spot-reduce fat")
+    edited = await sent.edit(content="Myth busted: you cannot spot-reduce fat")
+    fetched = await channel.fetch_message(sent.id)
+    history = [message.id async for message in channel.history(limit=10)]
+    await edited.delete()
+    dm = await user.send("Thanks for asking!")
+
+    assert fetched.content == "Myth busted: you cannot spot-reduce fat"
+    assert fetched.edited_at is not None
+    assert history == [sent.id]
+    assert fake_discord.messages_sent(general.id) == []
+    assert dm.channel.id == fake_discord.dm_channel(alice).id
+    assert {command.name for command in await bot.tree.sync()} == {"myth", "feedback", "boom", "mythadmin"}
+    assert len(await bot.tree.fetch_commands()) == 4
+
+
 async def test_discord_limits_are_enforced(
     fake_discord: FakeDiscord, bot: commands.Bot, general: FakeChannel
 ) -> None:
