@@ -361,7 +361,7 @@ class FakeGateway:
             if session.connection is not None:
                 await session.connection.send({"op": Op.INVALID_SESSION, "d": resumable})
 
-    async def wait_until(self, condition: Callable[[], bool], *, timeout: float = 5.0) -> None:
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
         async with asyncio.timeout(timeout), self._changed:
             await self._changed.wait_for(condition)
 

@@ -155,13 +155,13 @@ class FakeInteraction:
 
     async def response(self, timeout: float = 5.0) -> InteractionCallback:
         """Wait for the bot's callback to this interaction."""
-        await self._wait_until(lambda: self.callback is not None, timeout)
+        await self._wait(lambda: self.callback is not None, timeout, "a callback")
         assert self.callback is not None
         return self.callback
 
     async def followup(self, index: int = 0, timeout: float = 5.0) -> Payload:
         """Wait for follow-up message number `index` (0-based) and return its current state."""
-        await self._wait_until(lambda: len(self.followup_ids) > index, timeout)
+        await self._wait(lambda: len(self.followup_ids) > index, timeout, f"follow-up #{index}")
         message = self._get_message(self.followup_ids[index])
         assert message is not None, "the follow-up was deleted"
         return message
@@ -180,6 +180,16 @@ class FakeInteraction:
             original = self.original
             return original is not None and predicate(original)
 
-        await self._wait_until(ready, timeout)
+        await self._wait(ready, timeout, "the expected @original message")
         assert self.original is not None
         return self.original
+
+    async def _wait(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        try:
+            await self._wait_until(condition, timeout)
+        except TimeoutError:
+            kind = {2: "slash command", 3: "component", 4: "autocomplete", 5: "modal submit"}.get(self.type)
+            raise AssertionError(
+                f"no {what} for {kind} interaction {self.id} within {timeout}s "
+                "(discord.py silently drops interactions it cannot route, e.g. to a view it no longer stores)"
+            ) from None
