@@ -1081,10 +1081,10 @@ class FakeDiscord:
     async def inject_component(
         self,
         custom_id: str,
-        *,
         message_id: int,
         user: FakeUser,
         values: list[Any] | None = None,
+        *,
         locale: str = "en-US",
     ) -> FakeInteraction:
         """A user clicks a button (or picks `values` in a select) on a message the bot sent."""
