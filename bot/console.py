@@ -2,8 +2,9 @@
 
 import sys
 
+from bot.engine.conversation import FollowUp, follow_up_intent
 from bot.engine.engine import Engine, Reply
-from bot.engine.render import as_text
+from bot.engine.render import EntryView, as_text
 from bot.settings import Settings
 
 PROMPT = "you> "
@@ -22,11 +23,22 @@ def describe_reply(engine: Engine, reply: Reply) -> str:
             "“do squats fix hip dips?” or “how much protein do I need?”.")
 
 
+def describe_follow_up(engine: Engine, view: EntryView, intent: FollowUp) -> str:
+    if intent == "sources":
+        return "\n".join(f"- {s.citation} {s.link or ''}".rstrip() for s in view.sources) or "No sources listed."
+    if intent == "more":
+        return view.more or "That's the whole answer; the sources have the detail."
+    names = [title for rid, title in view.related if (e := engine.entry(rid)) and e.kind == "exercise"]
+    return ("Exercises for this: " + ", ".join(names)) if names else "No linked exercises for this topic."
+
+
 def chat(engine: Engine, settings: Settings, stdin=None, stdout=None) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     print(f"Mythbot console: {len(engine.kb.myths)} myths, {len(engine.kb.exercises)} exercises. "
-          "Ask a question; 'quit' to leave.", file=stdout)
+          "Ask a question; 'quit' to leave. After an answer, try 'sources?', 'why?' or 'what exercises then?'.",
+          file=stdout)
+    last_topic: str | None = None
     while True:
         print(PROMPT, end="", file=stdout, flush=True)
         line = stdin.readline()
@@ -38,4 +50,11 @@ def chat(engine: Engine, settings: Settings, stdin=None, stdout=None) -> int:
             continue
         if question.lower() in GOODBYE:
             return 0
-        print(describe_reply(engine, engine.ask(question)) + "\n", file=stdout)
+        intent = follow_up_intent(question)
+        if intent and last_topic and (view := engine.view(last_topic)):
+            print(describe_follow_up(engine, view, intent) + "\n", file=stdout)
+            continue
+        reply = engine.ask(question)
+        if reply.result.status == "answer":
+            last_topic = reply.result.entry
+        print(describe_reply(engine, reply) + "\n", file=stdout)

@@ -78,6 +78,13 @@ def test_chat_answers_then_quits():
     assert out.returncode == 0 and "Verdict: ❌ Myth" in out.stdout
 
 
+def test_chat_follow_ups_continue_the_topic():
+    out = mythbot("chat", "--knowledge", str(FIXTURE_KB),
+                  stdin="does spot reduction work\nsources?\nwhat exercises then?\n")
+    assert "https://doi.org/10.1519/JSC.0b013e3181fb4a46" in out.stdout
+    assert "Exercises for this: Clamshell" in out.stdout
+
+
 def test_a_broken_knowledge_dir_is_listed_and_exits_1(tmp_path):
     (tmp_path / "a.yaml").write_text("myths: [\n")
     out = mythbot("ask", "anything", "--knowledge", str(tmp_path))

@@ -1,0 +1,276 @@
+"""Embeds and buttons shared by the cogs. Buttons are DynamicItems whose custom_id carries what they
+need (`mythbot:<action>:<entry-id>`), so they keep working after a restart."""
+
+import logging
+
+import discord
+
+from bot.engine.engine import Engine, Scope
+from bot.engine.render import EntryView
+
+log = logging.getLogger(__name__)
+
+NO_PINGS = discord.AllowedMentions.none()
+EMBED_TITLE_MAX, EMBED_DESCRIPTION_MAX, FIELD_MAX, EMBED_TOTAL_MAX = 256, 4096, 1024, 6000
+CUSTOM_ID_MAX = 100
+ENTRY = r"(?P<entry>[a-z0-9]+(?:-[a-z0-9]+)*)"
+VERDICT_COLOURS = {
+    "myth": discord.Colour.red(),
+    "true": discord.Colour.green(),
+    "partly true": discord.Colour.gold(),
+    "depends": discord.Colour.blurple(),
+    "unproven": discord.Colour.light_grey(),
+}
+NO_ANSWER_TEXT = (
+    "I don't have a sourced answer for that yet, so I've noted the question for the moderators. "
+    "Try naming the topic, e.g. “do squats fix hip dips?”, or browse with `/myth`."
+)
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def bulleted(items: tuple[str, ...], numbered: bool = False) -> str:
+    lines = [f"{i}. {item}" if numbered else f"• {item}" for i, item in enumerate(items, 1)]
+    return clip("\n".join(lines), FIELD_MAX)
+
+
+def source_lines(view: EntryView) -> str:
+    lines = [f"[{clip(s.citation, 180)}]({s.link})" if s.link else clip(s.citation, 200) for s in view.sources]
+    return "\n".join(f"• {line}" for line in lines)
+
+
+def _fit(embed: discord.Embed) -> discord.Embed:
+    """Drop trailing fields until the embed is within Discord's 6000-character total."""
+    while len(embed) > EMBED_TOTAL_MAX and embed.fields:
+        embed.remove_field(len(embed.fields) - 1)
+    return embed
+
+
+def answer_embed(view: EntryView) -> discord.Embed:
+    if view.kind == "exercise":
+        return exercise_embed(view)
+    embed = discord.Embed(
+        title=clip(view.title, EMBED_TITLE_MAX),
+        description=clip(view.body, EMBED_DESCRIPTION_MAX),
+        colour=VERDICT_COLOURS.get(view.verdict or "", discord.Colour.blurple()),
+    )
+    if view.verdict_label:
+        embed.add_field(name="Verdict", value=view.verdict_label, inline=True)
+    embed.add_field(name="Evidence", value=clip(view.evidence_label, FIELD_MAX), inline=True)
+    if view.sources:
+        embed.add_field(name="Sources", value=clip(source_lines(view), FIELD_MAX), inline=False)
+    if view.related:
+        embed.add_field(name="Related", value=clip(", ".join(title for _, title in view.related), FIELD_MAX),
+                        inline=False)
+    embed.set_footer(text="Reply “sources?”, “why?” or “what exercises then?” to keep going.")
+    return _fit(embed)
+
+
+def exercise_embed(view: EntryView) -> discord.Embed:
+    details = view.exercise
+    embed = discord.Embed(title=clip(view.title, EMBED_TITLE_MAX), description=clip(view.body, EMBED_DESCRIPTION_MAX),
+                          colour=discord.Colour.teal())
+    trains = ", ".join(details.get("muscles", ()))
+    if details.get("secondary_muscles"):
+        trains += f" (also {', '.join(details['secondary_muscles'])})"
+    embed.add_field(name="Trains", value=clip(trains, FIELD_MAX) or "—", inline=True)
+    if details.get("equipment"):
+        embed.add_field(name="Equipment", value=clip(", ".join(details["equipment"]), FIELD_MAX), inline=True)
+    for key, label in (("steps", "How to"), ("cues", "Cues"), ("mistakes", "Common mistakes"),
+                       ("easier", "Easier"), ("harder", "Harder")):
+        if details.get(key):
+            embed.add_field(name=label, value=bulleted(details[key], numbered=key == "steps"), inline=False)
+    embed.add_field(name=f"What the evidence says ({view.evidence})", value=clip(view.more or "", FIELD_MAX),
+                    inline=False)
+    if view.sources:
+        embed.add_field(name="Sources", value=clip(source_lines(view), FIELD_MAX), inline=False)
+    return _fit(embed)
+
+
+def sources_embed(view: EntryView) -> discord.Embed:
+    lines = [f"**{s.citation}**\n{s.link or 'no public link'}" for s in view.sources]
+    return discord.Embed(title=clip(f"Sources: {view.title}", EMBED_TITLE_MAX),
+                         description=clip("\n\n".join(lines) or "No sources listed.", EMBED_DESCRIPTION_MAX),
+                         colour=discord.Colour.dark_grey())
+
+
+def more_embed(view: EntryView) -> discord.Embed:
+    text = view.more or "That's the whole answer; the sources have the detail."
+    return discord.Embed(title=clip(f"More: {view.title}", EMBED_TITLE_MAX), description=clip(text, 4096),
+                         colour=discord.Colour.blurple())
+
+
+def related_exercises_text(engine: Engine, view: EntryView, scope: Scope | None) -> str:
+    names = [title for rid, title in view.related if (e := engine.entry(rid, scope)) and e.kind == "exercise"]
+    if not names:
+        return "This topic has no linked exercises; try `/exercises` to browse them all."
+    return "Exercises for this: " + ", ".join(f"**{name}**" for name in names) + ". Use `/exercise` for how-tos."
+
+
+def _scope_of(interaction: discord.Interaction) -> Scope | None:
+    return interaction.client.scopes.scope_for(interaction.guild_id)  # type: ignore[attr-defined]
+
+
+def _view_for(interaction: discord.Interaction, entry_id: str) -> EntryView | None:
+    return interaction.client.engine.view(entry_id, _scope_of(interaction))  # type: ignore[attr-defined]
+
+
+async def _gone(interaction: discord.Interaction) -> None:
+    await interaction.response.send_message("That entry is no longer available.", ephemeral=True,
+                                            allowed_mentions=NO_PINGS)
+
+
+class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:src:{ENTRY}"):
+    def __init__(self, entry_id: str) -> None:
+        super().__init__(discord.ui.Button(label="Sources", emoji="📚", style=discord.ButtonStyle.secondary,
+                                           custom_id=f"mythbot:src:{entry_id}"))
+        self.entry_id = entry_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match):
+        return cls(match["entry"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        view = _view_for(interaction, self.entry_id)
+        if view is None:
+            return await _gone(interaction)
+        await interaction.response.send_message(embed=sources_embed(view), ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+class NotWhatIAskedButton(discord.ui.DynamicItem[discord.ui.Button],
+                          template=r"mythbot:alt:(?P<ids>[a-z0-9,-]*)"):
+    def __init__(self, alternative_ids: list[str]) -> None:
+        ids = ""
+        for entry_id in alternative_ids:
+            candidate = f"{ids},{entry_id}" if ids else entry_id
+            if len("mythbot:alt:" + candidate) > CUSTOM_ID_MAX:
+                break
+            ids = candidate
+        super().__init__(discord.ui.Button(label="Not what I asked", emoji="🤔", style=discord.ButtonStyle.secondary,
+                                           custom_id=f"mythbot:alt:{ids}"))
+        self.alternative_ids = [i for i in ids.split(",") if i]
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match):
+        return cls(match["ids"].split(","))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        engine, scope = interaction.client.engine, _scope_of(interaction)  # type: ignore[attr-defined]
+        options = [(eid, e.title) for eid in self.alternative_ids if (e := engine.entry(eid, scope))]
+        if not options:
+            text = "I have nothing closer, sorry. Try rephrasing with `/ask`, or browse with `/myth`."
+            return await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+        await interaction.response.send_message("Did you mean one of these?", view=pick_view(options),
+                                                ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+class PickButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:pick:{ENTRY}"):
+    """Shows the chosen entry in place of the message it sits on (a 'did you mean' or a list)."""
+
+    def __init__(self, entry_id: str, label: str = "Show") -> None:
+        super().__init__(discord.ui.Button(label=clip(label, 80), style=discord.ButtonStyle.primary,
+                                           custom_id=f"mythbot:pick:{entry_id}"))
+        self.entry_id = entry_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match):
+        return cls(match["entry"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        view = _view_for(interaction, self.entry_id)
+        if view is None:
+            return await _gone(interaction)
+        await interaction.response.edit_message(content=None, embed=answer_embed(view), view=answer_view(view, []),
+                                                allowed_mentions=NO_PINGS)
+        interaction.client.conversations.remember(  # type: ignore[attr-defined]
+            interaction.user.id, interaction.channel_id or 0, view.id)
+
+
+class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:vote:(?P<helpful>[01]):{ENTRY}"):
+    def __init__(self, entry_id: str, helpful: bool) -> None:
+        super().__init__(discord.ui.Button(
+            emoji="👍" if helpful else "👎", style=discord.ButtonStyle.secondary,
+            custom_id=f"mythbot:vote:{int(helpful)}:{entry_id}"))
+        self.entry_id = entry_id
+        self.helpful = helpful
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match):
+        return cls(match["entry"], match["helpful"] == "1")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        records = interaction.client.records  # type: ignore[attr-defined]
+        message_id = interaction.message.id if interaction.message else interaction.id
+        first = records.record_feedback(interaction.guild_id, message_id, interaction.user.id,
+                                        entry_id=self.entry_id, helpful=self.helpful)
+        thanks = "Thanks, noted!" if first else "Thanks, I've updated your vote."
+        await interaction.response.send_message(thanks, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+DYNAMIC_ITEMS = (SourcesButton, NotWhatIAskedButton, PickButton, VoteButton)
+
+
+def answer_view(view: EntryView, alternative_ids: list[str]) -> discord.ui.View:
+    buttons = discord.ui.View(timeout=None)
+    if view.sources:
+        buttons.add_item(SourcesButton(view.id))
+    buttons.add_item(NotWhatIAskedButton(alternative_ids))
+    buttons.add_item(VoteButton(view.id, helpful=True))
+    buttons.add_item(VoteButton(view.id, helpful=False))
+    return buttons
+
+
+def pick_view(options: list[tuple[str, str]]) -> discord.ui.View:
+    buttons = discord.ui.View(timeout=None)
+    for entry_id, title in options[:5]:
+        buttons.add_item(PickButton(entry_id, label=title))
+    return buttons
+
+
+class Paginator(discord.ui.View):
+    """Pages of embeds with Previous/Next; only the member who asked can turn them."""
+
+    def __init__(self, pages: list[discord.Embed], owner_id: int, timeout: float = 300) -> None:
+        super().__init__(timeout=timeout)
+        self.pages = pages
+        self.owner_id = owner_id
+        self.index = 0
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        self.previous.disabled = self.index == 0
+        self.next.disabled = self.index >= len(self.pages) - 1
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message("Only the member who asked can turn these pages.",
+                                                    ephemeral=True, allowed_mentions=NO_PINGS)
+            return False
+        return True
+
+    async def _show(self, interaction: discord.Interaction, step: int) -> None:
+        self.index = max(0, min(len(self.pages) - 1, self.index + step))
+        self._sync_buttons()
+        await interaction.response.edit_message(embed=self.pages[self.index], view=self, allowed_mentions=NO_PINGS)
+
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
+    async def previous(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await self._show(interaction, -1)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
+    async def next(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await self._show(interaction, 1)
+
+
+def paged_embeds(title: str, lines: list[str], per_page: int = 10) -> list[discord.Embed]:
+    chunks = [lines[i : i + per_page] for i in range(0, len(lines), per_page)] or [["Nothing to show."]]
+    pages = []
+    for number, chunk in enumerate(chunks, 1):
+        embed = discord.Embed(title=clip(title, EMBED_TITLE_MAX), description=clip("\n".join(chunk), 4096),
+                              colour=discord.Colour.blurple())
+        if len(chunks) > 1:
+            embed.set_footer(text=f"Page {number} of {len(chunks)}")
+        pages.append(embed)
+    return pages

@@ -1,0 +1,209 @@
+"""Answering: mentions, DMs, replies to our answers, passive listening in chosen channels, and /ask."""
+
+import asyncio
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.cogs._ui import (
+    NO_ANSWER_TEXT,
+    NO_PINGS,
+    answer_embed,
+    answer_view,
+    more_embed,
+    pick_view,
+    related_exercises_text,
+    sources_embed,
+)
+from bot.engine.conversation import follow_up_intent
+from bot.engine.cooldowns import Cooldowns, FloodLimit
+from bot.engine.engine import Reply, Scope
+from bot.engine.question_shape import looks_like_question
+
+log = logging.getLogger("mythbot.answers")
+
+TriggerKind = Literal["dm", "mention", "reply", "passive"]
+QUESTION_MAX_CHARS = 2000
+FLOOD_REPLIES, FLOOD_WINDOW = 5, 60.0
+_ENTRY_IN_CUSTOM_ID = re.compile(r"^mythbot:(?:src|vote:[01]):([a-z0-9-]+)$")
+
+
+@dataclass(frozen=True)
+class Trigger:
+    kind: TriggerKind
+    question: str
+
+
+def strip_mentions(content: str, my_id: int) -> str:
+    return re.sub(rf"<@!?{my_id}>", " ", content).strip()
+
+
+def only_mass_ping(content: str) -> bool:
+    return not re.sub(r"@everyone|@here|<@&\d+>", " ", content).strip()
+
+
+def classify(content: str, *, my_id: int, author_is_bot: bool, in_dm: bool, mentions_me: bool,
+             replying_to_me: bool, channel_id: int, listen_channels: tuple[int, ...]) -> Trigger | None:
+    """Whether and why to answer a message; None means stay silent."""
+    if author_is_bot or only_mass_ping(content):
+        return None
+    question = strip_mentions(content, my_id)[:QUESTION_MAX_CHARS]
+    if in_dm:
+        return Trigger("dm", question) if question else None
+    if replying_to_me:
+        return Trigger("reply", question) if question else None
+    if mentions_me:
+        return Trigger("mention", question)
+    if channel_id in listen_channels and looks_like_question(content):
+        return Trigger("passive", question)
+    return None
+
+
+def entry_of_bot_message(message: discord.Message | None) -> str | None:
+    """The entry an earlier answer of ours was about, read from its buttons' custom ids."""
+    if message is None:
+        return None
+    for row in message.components:
+        for child in getattr(row, "children", ()):
+            found = _ENTRY_IN_CUSTOM_ID.match(getattr(child, "custom_id", None) or "")
+            if found:
+                return found.group(1)
+    return None
+
+
+class Answering(commands.Cog):
+    def __init__(self, bot) -> None:
+        self.bot = bot
+        self.cooldowns = Cooldowns()
+        self.flood = FloodLimit(FLOOD_REPLIES, FLOOD_WINDOW)
+
+    # -- messages -------------------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if me is None or message.author.id == me.id:
+            return
+        referenced = message.reference.resolved if message.reference else None
+        replying_to_me = isinstance(referenced, discord.Message) and referenced.author.id == me.id
+        trigger = classify(
+            message.content, my_id=me.id, author_is_bot=message.author.bot or message.webhook_id is not None,
+            in_dm=message.guild is None, mentions_me=me in message.mentions, replying_to_me=replying_to_me,
+            channel_id=message.channel.id, listen_channels=self.bot.settings.listen_channels,
+        )
+        if trigger is None:
+            return
+        if not self.flood.allow(message.author.id):
+            log.info("flood limit: not answering user %s in channel %s", message.author.id, message.channel.id)
+            return
+        if trigger.kind in {"reply", "dm", "mention"} and await self._follow_up(message, trigger, referenced):
+            return
+        await self._answer_message(message, trigger)
+
+    async def _follow_up(self, message: discord.Message, trigger: Trigger, referenced) -> bool:
+        intent = follow_up_intent(trigger.question)
+        if intent is None:
+            return False
+        entry_id = entry_of_bot_message(referenced if trigger.kind == "reply" else None) or \
+            self.bot.conversations.recall(message.author.id, message.channel.id)
+        scope = self._scope(message.guild)
+        view = self.bot.engine.view(entry_id, scope) if entry_id else None
+        if view is None:
+            return False
+        if intent == "sources":
+            await message.reply(embed=sources_embed(view), allowed_mentions=NO_PINGS)
+        elif intent == "more":
+            await message.reply(embed=more_embed(view), allowed_mentions=NO_PINGS)
+        else:
+            await message.reply(related_exercises_text(self.bot.engine, view, scope), allowed_mentions=NO_PINGS)
+        self.bot.conversations.remember(message.author.id, message.channel.id, entry_id)
+        return True
+
+    async def _answer_message(self, message: discord.Message, trigger: Trigger) -> None:
+        passive = trigger.kind == "passive"
+        channel_id = message.channel.id
+        if passive and not self._passive_allowed(message.author.id, channel_id):
+            return
+        started = time.perf_counter()
+        reply = await self._ask(trigger.question, passive=passive, scope=self._scope(message.guild))
+        result = reply.result
+        if passive and (result.status != "answer" or not self.cooldowns.ready(
+                ("entry", channel_id, result.entry), self.bot.settings.entry_cooldown)):
+            return
+        content, embed, view = self._render(reply, message.guild.id if message.guild else None, channel_id,
+                                            record=not passive)
+        await message.reply(content=content, embed=embed, view=view, allowed_mentions=NO_PINGS,
+                            mention_author=False)
+        self._after_answer(reply, message.author.id, channel_id, passive)
+        self._log(reply, message.guild, channel_id, trigger.kind, started)
+
+    def _passive_allowed(self, user_id: int, channel_id: int) -> bool:
+        settings = self.bot.settings
+        return (self.cooldowns.ready(("channel", channel_id), settings.channel_cooldown)
+                and self.cooldowns.ready(("user", user_id), settings.user_cooldown))
+
+    def _after_answer(self, reply: Reply, user_id: int, channel_id: int, passive: bool) -> None:
+        if reply.result.status != "answer":
+            return
+        self.bot.conversations.remember(user_id, channel_id, reply.result.entry)
+        self.cooldowns.touch(("user", user_id))
+        if passive:
+            self.cooldowns.touch(("channel", channel_id))
+            self.cooldowns.touch(("entry", channel_id, reply.result.entry))
+
+    # -- /ask -----------------------------------------------------------------------------------------
+
+    @app_commands.command(name="ask", description="Ask an evidence-based question about training, bodies or myths")
+    @app_commands.describe(question="e.g. will squats fix my hip dips?")
+    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 500]) -> None:
+        started = time.perf_counter()
+        guild = interaction.guild
+        reply = await self._ask(question, passive=False, scope=self._scope(guild))
+        content, embed, view = self._render(reply, interaction.guild_id, interaction.channel_id, record=True)
+        if content and embed is None:
+            content = f"> {discord.utils.escape_markdown(question)[:300]}\n{content}"
+        await interaction.response.send_message(content=content, embed=embed, view=view or discord.utils.MISSING,
+                                                allowed_mentions=NO_PINGS)
+        self._after_answer(reply, interaction.user.id, interaction.channel_id or 0, passive=False)
+        self._log(reply, guild, interaction.channel_id, "slash", started)
+
+    # -- shared ---------------------------------------------------------------------------------------
+
+    def _scope(self, guild: discord.Guild | None) -> Scope | None:
+        return self.bot.scopes.scope_for(guild.id if guild else None)
+
+    async def _ask(self, question: str, *, passive: bool, scope: Scope | None) -> Reply:
+        # Matching is CPU work; keep it off the event loop so heartbeats never wait on it.
+        return await asyncio.to_thread(self.bot.engine.ask, question, passive=passive, scope=scope)
+
+    def _render(self, reply: Reply, guild_id: int | None, channel_id: int | None, *, record: bool):
+        result = reply.result
+        if result.status == "answer" and reply.view is not None:
+            alternatives = [alt.entry for alt in result.alternatives]
+            return None, answer_embed(reply.view), answer_view(reply.view, alternatives)
+        if result.status == "clarify":
+            engine, scope = self.bot.engine, self.bot.scopes.scope_for(guild_id)
+            ids = [result.entry, *(alt.entry for alt in result.alternatives)]
+            options = [(eid, e.title) for eid in ids if eid and (e := engine.entry(eid, scope))]
+            return "Did you mean one of these?", None, pick_view(options)
+        if record:
+            self.bot.records.record_unanswered(guild_id, channel_id, result.question, result.alternatives[0].entry
+                                               if result.alternatives else None, result.score)
+        return NO_ANSWER_TEXT, None, None
+
+    @staticmethod
+    def _log(reply: Reply, guild, channel_id, via: str, started: float) -> None:
+        result = reply.result
+        log.info("answer via=%s guild=%s channel=%s status=%s entry=%s score=%.1f latency_ms=%.1f", via,
+                 guild.id if guild else None, channel_id, result.status, result.entry, result.score,
+                 (time.perf_counter() - started) * 1000)
+
+
+async def setup(bot) -> None:
+    await bot.add_cog(Answering(bot))

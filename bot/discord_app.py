@@ -1,0 +1,155 @@
+"""The Discord front end: the bot class, its factory, and the `run` and `sync` entry points."""
+
+import asyncio
+import logging
+import signal
+import sys
+from typing import Protocol
+
+import discord
+from discord.ext import commands
+
+from bot.engine.conversation import ConversationMemory
+from bot.engine.engine import Engine, Scope
+from bot.engine.knowledge import validate_paths
+from bot.engine.yamlsafe import Problem
+from bot.settings import Settings
+from bot.storage.records import Records
+
+log = logging.getLogger("mythbot")
+
+EXTENSIONS = ("bot.cogs.answering", "bot.cogs.exercises", "bot.cogs.help")
+OPTIONAL_EXTENSIONS = ("bot.cogs.moderation",)
+
+
+class ScopeProvider(Protocol):
+    def scope_for(self, guild_id: int | None) -> Scope | None: ...
+
+
+class CuratedOnly:
+    """The scope provider when no guild has entries of its own: every guild sees the curated base."""
+
+    def scope_for(self, guild_id: int | None) -> Scope | None:
+        return None
+
+
+def intents() -> discord.Intents:
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_messages = True
+    wanted.dm_messages = True
+    wanted.message_content = True
+    return wanted
+
+
+class MythBot(commands.Bot):
+    def __init__(self, settings: Settings, engine: Engine, records: Records, scopes: ScopeProvider,
+                 **client_options: object) -> None:
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(),
+                         allowed_mentions=discord.AllowedMentions.none(), help_command=None, **client_options)
+        self.settings = settings
+        self.engine = engine
+        self.records = records
+        self.scopes = scopes
+        self.conversations = ConversationMemory(ttl=settings.conversation_ttl)
+
+    async def setup_hook(self) -> None:
+        from bot.cogs._ui import DYNAMIC_ITEMS
+
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        for name in EXTENSIONS:
+            await self.load_extension(name)
+        for name in OPTIONAL_EXTENSIONS:
+            try:
+                await self.load_extension(name)
+            except commands.ExtensionNotFound:
+                log.debug("extension %s is not installed", name)
+        if self.settings.dev_guild_id:
+            guild = discord.Object(id=self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d slash commands to development guild %s", len(synced), guild.id)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Text commands are not used; the answering cog listens to messages itself."""
+
+    async def reload_knowledge(self) -> list[Problem]:
+        """Re-read the curated knowledge off the event loop; keep the old engine if anything is wrong."""
+        kb, problems = await asyncio.to_thread(validate_paths, [self.settings.knowledge_dir])
+        if not problems:
+            self.engine = await asyncio.to_thread(Engine, kb, self.settings.match)
+            log.info("reloaded knowledge: %d entries", len(kb.entries))
+        else:
+            log.warning("reload refused, %d problem(s); the previous knowledge stays in service", len(problems))
+        return problems
+
+    async def close(self) -> None:
+        await super().close()
+        self.records.close()
+
+
+def create_bot(settings: Settings, *, engine: Engine | None = None, records: Records | None = None,
+               scopes: ScopeProvider | None = None, **client_options: object) -> MythBot:
+    """Build a bot from validated settings; nothing connects until `start`."""
+    engine = engine or Engine.from_dir(settings.knowledge_dir, settings.match)
+    records = records or Records(settings.data_dir / "mythbot.sqlite3")
+    return MythBot(settings, engine, records, scopes or default_scopes(settings, engine), **client_options)
+
+
+def default_scopes(settings: Settings, engine: Engine) -> ScopeProvider:
+    try:
+        from bot.storage.guild_store import GuildStore
+    except ImportError:
+        return CuratedOnly()
+    return GuildStore.for_settings(settings, engine)  # pragma: no cover - wired when moderation lands
+
+
+async def _run(settings: Settings) -> int:
+    bot = create_bot(settings)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+    try:
+        async with bot:
+            await bot.start(settings.token or "")
+    except discord.LoginFailure:
+        log.error("Discord refused the token: check DISCORD_TOKEN (Developer Portal > Bot > Reset Token)")
+        return 1
+    except discord.PrivilegedIntentsRequired:
+        log.error("The Message Content intent is off: enable it in the Developer Portal > Bot > "
+                  "Privileged Gateway Intents, then start again")
+        return 1
+    log.info("stopped cleanly")
+    return 0
+
+
+def run_bot(settings: Settings) -> int:
+    discord.utils.setup_logging(level=getattr(logging, settings.log_level))
+    return asyncio.run(_run(settings))
+
+
+async def _sync(settings: Settings, guild_id: int | None) -> int:
+    bot = create_bot(settings, scopes=CuratedOnly())
+    async with bot:
+        await bot.login(settings.token or "")  # runs setup_hook, which loads the cogs
+        guild = discord.Object(id=guild_id) if guild_id else None
+        if guild:
+            bot.tree.copy_global_to(guild=guild)
+        try:
+            synced = await bot.tree.sync(guild=guild)
+        except discord.Forbidden:
+            print("Discord refused the sync: invite the bot with the applications.commands scope "
+                  "(see README) and check the guild id.", file=sys.stderr)
+            return 1
+    where = f"guild {guild_id}" if guild_id else "every guild (global commands can take up to an hour to show)"
+    print(f"synced {len(synced)} commands to {where}: " + ", ".join(f"/{c.name}" for c in synced))
+    return 0
+
+
+def sync_commands(settings: Settings, guild_id: int | None = None) -> int:
+    discord.utils.setup_logging(level=getattr(logging, settings.log_level))
+    try:
+        return asyncio.run(_sync(settings, guild_id))
+    except discord.LoginFailure:
+        print("Discord refused the token: check DISCORD_TOKEN.", file=sys.stderr)
+        return 1
