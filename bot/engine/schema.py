@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 # Discord embed limits: title 256, description 4096, field value 1024, footer 2048.
 TITLE_MAX = 256
@@ -24,7 +24,16 @@ SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SOURCE_ID_PATTERN = r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$"
 DOI_PATTERN = r"^10\.\d{4,9}/\S+$"
 
-Verdict = Literal["myth", "true", "partly true", "depends", "unproven"]
+
+
+def _yaml_true_is_verdict(value: object) -> object:
+    # YAML reads an unquoted `true` as a boolean; curators mean the verdict "true".
+    return "true" if value is True else value
+
+
+Verdict = Annotated[
+    Literal["myth", "true", "partly true", "depends", "unproven"], BeforeValidator(_yaml_true_is_verdict)
+]
 EvidenceGrade = Literal["strong", "moderate", "limited", "expert opinion"]
 SourceKind = Literal[
     "trial", "review", "meta-analysis", "position stand", "advisory", "observational",

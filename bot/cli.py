@@ -1,0 +1,236 @@
+"""The `mythbot` command line. Its commands and JSON shapes are a contract other tools script against
+(see shared/design.md): change them only by adding."""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.engine.engine import Engine
+from bot.engine.evaluate import evaluate, load_eval_set
+from bot.engine.knowledge import KnowledgeError, validate_paths
+from bot.engine.render import as_text
+from bot.engine.schema_export import check_schema, write_schema
+from bot.settings import Settings, SettingsError, load_settings
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+class CommandError(Exception):
+    """A failure to report on stderr as one clear message, with an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_PROBLEMS) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "knowledge", None):
+        overrides["knowledge_dir"] = Path(args.knowledge)
+    if getattr(args, "data", None):
+        overrides["data_dir"] = Path(args.data)
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _engine(settings: Settings) -> Engine:
+    try:
+        return Engine.from_dir(settings.knowledge_dir, settings.match)
+    except KnowledgeError as exc:
+        listing = "\n".join(map(str, exc.problems))
+        count = len(exc.problems)
+        raise CommandError(f"{listing}\nknowledge base has {count} problem(s); nothing was loaded") from None
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    engine = _engine(_settings(args))
+    reply = engine.ask(args.question)
+    if args.json:
+        data = reply.result.to_dict()
+        data["answer"] = reply.view.body if reply.view else None
+        data["sources"] = [{"id": s.id, "citation": s.citation, "link": s.link}
+                           for s in (reply.view.sources if reply.view else ())]
+        _print_json(data)
+        return EXIT_OK
+    from bot.console import describe_reply
+
+    print(describe_reply(engine, reply))
+    return EXIT_OK
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    engine = _engine(_settings(args))
+    out = sys.stdout
+    for line in sys.stdin:
+        out.write(json.dumps(engine.ask(line.rstrip("\r\n")).result.to_dict(), ensure_ascii=False) + "\n")
+        out.flush()
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] or [settings.knowledge_dir]
+    base = None
+    if args.paths and not any(Path(p).resolve() == settings.knowledge_dir.resolve() for p in args.paths):
+        # Files checked on their own may cite the curated bibliography and entries.
+        base, _ = validate_paths([settings.knowledge_dir]) if settings.knowledge_dir.is_dir() else (None, [])
+    kb, problems = validate_paths(paths, base)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"ok: {len(kb.myths)} myths, {len(kb.exercises)} exercises, {len(kb.sources)} sources", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    kb = _engine(_settings(args)).kb
+    data = {
+        "myths": [e.model_dump(mode="json") for e in kb.myths],
+        "exercises": [e.model_dump(mode="json") for e in kb.exercises],
+        "sources": [s.model_dump(mode="json") | {"link": s.link} for s in kb.sources.values()],
+    }
+    print(json.dumps(data, ensure_ascii=False, indent=None if args.json else 2))
+    return EXIT_OK
+
+
+def cmd_exercise(args: argparse.Namespace) -> int:
+    engine = _engine(_settings(args))
+    exercise = engine.find_exercise(args.name)
+    if exercise is None:
+        suggestions = [engine.kb.entries[c.entry].title for c in engine.exercise_choices(args.name, limit=5)]
+        if args.json:
+            _print_json({"name": args.name, "exercise": None, "suggestions": suggestions})
+        else:
+            print(f"No exercise clearly matches {args.name!r}. Did you mean: {', '.join(suggestions)}?")
+        return EXIT_PROBLEMS
+    view = engine.view(exercise.id)
+    assert view is not None
+    print(json.dumps(view.to_dict(), ensure_ascii=False) if args.json else as_text(view))
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    engine = _engine(_settings(args))
+    try:
+        questions = load_eval_set(Path(args.file))
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"{args.file}: {exc}") from None
+    report = evaluate(engine, questions)
+    print(report.to_json() if args.json else report.summary(verbose=args.verbose))
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    target = settings.knowledge_dir / "schema.json"
+    if args.check:
+        if not check_schema(target):
+            print(f"{target} is out of date: run `mythbot schema`", file=sys.stderr)
+            return EXIT_PROBLEMS
+        print(f"{target} is up to date", file=sys.stderr)
+        return EXIT_OK
+    write_schema(target)
+    print(f"wrote {target}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.console import chat
+
+    settings = _settings(args)
+    return chat(_engine(settings), settings)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if settings.token is None:
+        print("No DISCORD_TOKEN is set, so the Discord bot cannot start. "
+              "Copy .env.example to .env and set it (see README).", file=sys.stderr)
+        if not sys.stdin.isatty():
+            print("stdin is not a terminal, so there is no console chat either; exiting.", file=sys.stderr)
+            return EXIT_OK
+        print("Opening the console chat on the same engine instead.\n", file=sys.stderr)
+        return chat_fallback(settings)
+    from bot.discord_app import run_bot
+
+    _engine(settings)  # a broken knowledge base stops start-up here, with every problem listed
+    return run_bot(settings)
+
+
+def chat_fallback(settings: Settings) -> int:
+    from bot.console import chat
+
+    return chat(_engine(settings), settings)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if settings.token is None:
+        raise CommandError("DISCORD_TOKEN is not set: syncing slash commands needs the bot's token")
+    from bot.discord_app import sync_commands
+
+    return sync_commands(settings, guild_id=args.guild)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--knowledge", metavar="DIR", default=argparse.SUPPRESS,
+                        help="knowledge directory (default: MYTHBOT_KNOWLEDGE_DIR)")
+    common.add_argument("--data", metavar="DIR", default=argparse.SUPPRESS,
+                        help="data directory (default: MYTHBOT_DATA_DIR or ./data)")
+    parser = argparse.ArgumentParser(prog="mythbot", parents=[common],
+                                     description="Evidence-based answers to fitness myths, on Discord or here.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    command("run", cmd_run, "run the Discord bot (console chat when no DISCORD_TOKEN is set)")
+    command("chat", cmd_chat, "chat with the bot in this terminal")
+    p = command("ask", cmd_ask, "answer one question")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p = command("match", cmd_match, "match one question per stdin line; one JSON object per output line")
+    p.add_argument("--json", action="store_true", required=True, help="JSON lines out (the only format)")
+    p = command("validate", cmd_validate, "check knowledge files; exit 1 and list problems as file:line: message")
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    p = command("export", cmd_export, "print the loaded knowledge base as JSON")
+    p.add_argument("--json", action="store_true", help="compact JSON (the default is indented)")
+    p = command("exercise", cmd_exercise, "look up an exercise")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+    p = command("eval", cmd_eval, "score the matcher on a labelled question file")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every miss")
+    p = command("schema", cmd_schema, "write knowledge/schema.json from the models (or --check it)")
+    p.add_argument("--check", action="store_true")
+    p = command("sync", cmd_sync, "sync slash commands with Discord (globally, or to one guild)")
+    p.add_argument("--guild", type=int, metavar="ID")
+    parser.set_defaults(handler=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except CommandError as exc:
+        print(f"mythbot: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK

@@ -1,0 +1,147 @@
+"""Match a question to knowledge entries and decide: answer, ask which one was meant, or say none.
+
+Every phrasing of every entry (title, questions, aliases) is normalised once into a
+`PhrasingIndex`. A question is normalised the same way and scored against all of them with
+rapidfuzz's WRatio, which tolerates extra words and word order. An entry's score is its best
+phrasing's, plus a bonus when the question contains one of the entry's distinctive keywords.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from bot.engine.normalize import normalize
+from bot.engine.schema import Entry
+
+Status = Literal["answer", "clarify", "none"]
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """Decision thresholds (0-100), tuned on tests/eval; configurable per deployment."""
+
+    answer_threshold: float = 72.0
+    clarify_threshold: float = 60.0
+    margin: float = 6.0
+    passive_threshold: float = 86.0
+    keyword_bonus: float = 8.0
+    max_alternatives: int = 3
+
+
+@dataclass(frozen=True)
+class Scored:
+    entry: str
+    score: float
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    question: str
+    status: Status
+    entry: str | None
+    score: float
+    alternatives: tuple[Scored, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "status": self.status,
+            "entry": self.entry,
+            "score": round(self.score, 1),
+            "alternatives": [{"entry": alt.entry, "score": round(alt.score, 1)} for alt in self.alternatives],
+        }
+
+
+def _contains_phrase(haystack: str, needle: str) -> bool:
+    return bool(needle) and f" {needle} " in f" {haystack} "
+
+
+class PhrasingIndex:
+    """The normalised phrasings and keywords of a fixed set of entries."""
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self.texts: list[str] = []
+        self.owners: list[str] = []
+        self.keywords: list[tuple[str, str]] = []
+        self.entry_ids: set[str] = set()
+        for entry in entries:
+            if not entry.retired:
+                self.add(entry)
+
+    def add(self, entry: Entry) -> None:
+        self.entry_ids.add(entry.id)
+        seen: set[str] = set()
+        for text in entry.phrasings:
+            norm = normalize(text)
+            if norm and norm not in seen:
+                seen.add(norm)
+                self.texts.append(norm)
+                self.owners.append(entry.id)
+        for keyword in entry.keywords:
+            norm = normalize(keyword)
+            if norm:
+                self.keywords.append((norm, entry.id))
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def scores(self, query: str, cutoff: float, bonus: float) -> dict[str, float]:
+        """Best score per entry for a normalised query, keyword bonus included, above `cutoff`."""
+        best: dict[str, float] = {}
+        hits = process.extract(query, self.texts, scorer=fuzz.WRatio, processor=None,
+                               limit=None, score_cutoff=max(cutoff - bonus, 0))
+        for _, score, position in hits:
+            owner = self.owners[position]
+            if score > best.get(owner, 0.0):
+                best[owner] = score
+        for keyword, owner in self.keywords:
+            if _contains_phrase(query, keyword):
+                best[owner] = min(100.0, max(best.get(owner, 0.0), cutoff) + bonus)
+        return best
+
+
+class Matcher:
+    """Answers questions from a curated index, optionally with a guild's own index on top."""
+
+    def __init__(self, entries: Iterable[Entry], settings: MatchSettings | None = None) -> None:
+        self.settings = settings or MatchSettings()
+        self.index = PhrasingIndex(entries)
+
+    def match(
+        self,
+        question: str,
+        *,
+        passive: bool = False,
+        overlay: PhrasingIndex | None = None,
+        hidden: frozenset[str] = frozenset(),
+    ) -> MatchResult:
+        query = normalize(question)
+        if not query:
+            return MatchResult(question, "none", None, 0.0)
+        cfg = self.settings
+        scores = self.index.scores(query, cfg.clarify_threshold, cfg.keyword_bonus)
+        if overlay is not None:
+            for entry_id, score in overlay.scores(query, cfg.clarify_threshold, cfg.keyword_bonus).items():
+                scores[entry_id] = max(score, scores.get(entry_id, 0.0))
+        ranked = sorted(
+            (Scored(entry_id, score) for entry_id, score in scores.items() if entry_id not in hidden),
+            key=lambda s: (-s.score, s.entry),
+        )
+        return self.decide(question, ranked, passive=passive)
+
+    def decide(self, question: str, ranked: list[Scored], *, passive: bool = False) -> MatchResult:
+        cfg = self.settings
+        if not ranked:
+            return MatchResult(question, "none", None, 0.0)
+        top = ranked[0]
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        alternatives = tuple(ranked[1 : 1 + cfg.max_alternatives])
+        clear = top.score - runner_up >= cfg.margin
+        if top.score >= (cfg.passive_threshold if passive else cfg.answer_threshold) and clear:
+            return MatchResult(question, "answer", top.entry, top.score, alternatives)
+        if not passive and top.score >= cfg.clarify_threshold:
+            close = tuple(s for s in ranked[1 : cfg.max_alternatives] if top.score - s.score < cfg.margin)
+            return MatchResult(question, "clarify", top.entry, top.score, close)
+        return MatchResult(question, "none", None, top.score, tuple(ranked[: cfg.max_alternatives]))

@@ -1,0 +1,118 @@
+"""Turn entries into plain, front-end-neutral views (the Discord cog and the CLI both draw these)."""
+
+from dataclasses import dataclass, field
+
+from bot.engine.knowledge import KnowledgeBase
+from bot.engine.schema import Entry, ExerciseEntry, MythEntry
+
+VERDICT_LABELS = {
+    "myth": "❌ Myth",
+    "true": "✅ True",
+    "partly true": "⚖️ Partly true",
+    "depends": "🤔 It depends",
+    "unproven": "❔ Unproven",
+}
+EVIDENCE_LABELS = {
+    "strong": "Strong: consistent results from good studies",
+    "moderate": "Moderate: several studies, some limits",
+    "limited": "Limited: few or small studies",
+    "expert opinion": "Expert opinion: reasoning and anatomy, little direct research",
+}
+MAX_AUTHORS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class SourceView:
+    id: str
+    citation: str
+    link: str | None
+
+
+@dataclass(frozen=True)
+class EntryView:
+    id: str
+    kind: str
+    title: str
+    body: str
+    evidence: str
+    evidence_label: str
+    verdict: str | None = None
+    verdict_label: str | None = None
+    more: str | None = None
+    sources: tuple[SourceView, ...] = ()
+    related: tuple[tuple[str, str], ...] = ()
+    exercise: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = {
+            "id": self.id, "kind": self.kind, "title": self.title, "verdict": self.verdict,
+            "evidence": self.evidence, "answer": self.body, "more": self.more,
+            "sources": [{"id": s.id, "citation": s.citation, "link": s.link} for s in self.sources],
+            "related": [{"id": rid, "title": title} for rid, title in self.related],
+        }
+        if self.kind == "exercise":
+            data.update({key: list(values) for key, values in self.exercise.items()})
+        return data
+
+
+def short_authors(authors: str | None) -> str | None:
+    if not authors:
+        return None
+    names = [name.strip() for name in authors.split(",") if name.strip()]
+    return ", ".join(names[:MAX_AUTHORS_SHOWN]) + (" et al." if len(names) > MAX_AUTHORS_SHOWN else "")
+
+
+def source_views(kb: KnowledgeBase, entry: Entry) -> tuple[SourceView, ...]:
+    views = []
+    for source in kb.sources_of(entry):
+        head = short_authors(source.authors)
+        year = f" ({source.year})" if source.year else ""
+        journal = f" {source.journal}." if source.journal else ""
+        citation = f"{head}{year}. {source.title.rstrip('.')}.{journal}" if head else f"{source.title}{year}.{journal}"
+        views.append(SourceView(source.id, citation, source.link))
+    views.extend(SourceView(link, link, link) for link in entry.links)
+    return tuple(views)
+
+
+def entry_view(kb: KnowledgeBase, entry: Entry) -> EntryView:
+    related = tuple((r.id, r.title) for r in kb.related_of(entry) if not r.retired)
+    common = {
+        "id": entry.id, "kind": entry.kind, "title": entry.title, "evidence": entry.evidence,
+        "evidence_label": EVIDENCE_LABELS[entry.evidence], "sources": source_views(kb, entry), "related": related,
+    }
+    if isinstance(entry, MythEntry):
+        return EntryView(**common, body=entry.answer, more=entry.more, verdict=entry.verdict,
+                         verdict_label=VERDICT_LABELS[entry.verdict])
+    assert isinstance(entry, ExerciseEntry)
+    details = {
+        "muscles": tuple(entry.muscles), "secondary_muscles": tuple(entry.secondary_muscles),
+        "equipment": tuple(entry.equipment), "steps": tuple(entry.steps), "cues": tuple(entry.cues),
+        "mistakes": tuple(entry.mistakes), "easier": tuple(entry.easier), "harder": tuple(entry.harder),
+    }
+    return EntryView(**common, body=entry.summary, more=entry.evidence_summary, exercise=details)
+
+
+def as_text(view: EntryView) -> str:
+    """A plain-text rendering for terminals."""
+    lines = [view.title.upper()]
+    if view.verdict_label:
+        lines.append(f"Verdict: {view.verdict_label}")
+    lines += ["", view.body, ""]
+    if view.kind == "exercise":
+        for key, label in (("muscles", "Trains"), ("secondary_muscles", "Also"), ("equipment", "Equipment")):
+            if view.exercise.get(key):
+                lines.append(f"{label}: {', '.join(view.exercise[key])}")
+        for key, label in (("steps", "How to"), ("cues", "Cues"), ("mistakes", "Common mistakes"),
+                           ("easier", "Easier"), ("harder", "Harder")):
+            if view.exercise.get(key):
+                lines.append(f"{label}:")
+                lines += [f"  {i}. {item}" if key == "steps" else f"  - {item}"
+                          for i, item in enumerate(view.exercise[key], 1)]
+        lines += ["", f"What the evidence says: {view.more}", ""]
+    lines.append(f"Evidence: {view.evidence_label}")
+    if view.sources:
+        lines.append("Sources:")
+        lines += [f"  - {s.citation}" + (f" {s.link}" if s.link else "") for s in view.sources]
+    if view.related:
+        lines.append("Related: " + ", ".join(title for _, title in view.related))
+    return "\n".join(lines)

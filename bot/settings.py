@@ -1,0 +1,100 @@
+"""Settings from the environment and `.env`, validated once at start.
+
+Every variable is listed, commented, in `.env.example`. A bad value stops start-up with one line
+per problem naming the variable; the token's value is never printed.
+"""
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.engine.matcher import MatchSettings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+IdList = Annotated[tuple[int, ...], NoDecode]
+
+
+class SettingsError(Exception):
+    """Invalid configuration; the message lists each bad variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MYTHBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        hide_input_in_errors=True, populate_by_name=True,
+    )
+
+    discord_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "MYTHBOT_DISCORD_TOKEN")
+    )
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    data_dir: Path = Path("data")
+    dev_guild_id: int | None = None
+    listen_channels: IdList = ()
+    moderator_role_ids: IdList = ()
+    log_level: str = "INFO"
+
+    answer_threshold: float = Field(default=MatchSettings.answer_threshold, ge=0, le=100)
+    clarify_threshold: float = Field(default=MatchSettings.clarify_threshold, ge=0, le=100)
+    passive_threshold: float = Field(default=MatchSettings.passive_threshold, ge=0, le=100)
+    margin: float = Field(default=MatchSettings.margin, ge=0, le=100)
+
+    channel_cooldown: float = Field(default=60.0, ge=0, description="seconds between passive answers in a channel")
+    entry_cooldown: float = Field(default=600.0, ge=0, description="seconds before a channel hears the same entry")
+    user_cooldown: float = Field(default=5.0, ge=0, description="seconds between answers to one member")
+    conversation_ttl: float = Field(default=900.0, gt=0, description="seconds a follow-up still continues a topic")
+
+    @field_validator("listen_channels", "moderator_role_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace(";", ",").split(",")]
+            bad = [part for part in parts if part and not part.isdigit()]
+            if bad:
+                raise ValueError(f"expected comma-separated numeric ids, got {', '.join(map(repr, bad))}")
+            return tuple(int(part) for part in parts if part)
+        return value
+
+    @field_validator("dev_guild_id", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @property
+    def match(self) -> MatchSettings:
+        return MatchSettings(
+            answer_threshold=self.answer_threshold,
+            clarify_threshold=self.clarify_threshold,
+            passive_threshold=self.passive_threshold,
+            margin=self.margin,
+        )
+
+    @property
+    def token(self) -> str | None:
+        token = self.discord_token.get_secret_value().strip() if self.discord_token else ""
+        return token or None
+
+
+def _variable(loc: tuple) -> str:
+    name = str(loc[0]) if loc else "?"
+    return "DISCORD_TOKEN" if name == "discord_token" else f"MYTHBOT_{name.upper()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, raising `SettingsError` with one line per bad variable (values not echoed)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [f"{_variable(err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
+                 for err in exc.errors(include_url=False, include_input=False)]
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

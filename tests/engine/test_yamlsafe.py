@@ -1,0 +1,65 @@
+import time
+
+import pytest
+
+from bot.engine.yamlsafe import MAX_FILE_BYTES, YamlRefused, parse_yaml
+
+
+def refusal(text: str) -> YamlRefused:
+    with pytest.raises(YamlRefused) as info:
+        parse_yaml(text)
+    return info.value
+
+
+def test_records_the_line_of_every_value():
+    parsed = parse_yaml("myths:\n  - id: a\n    questions:\n      - one\n      - two\n")
+    assert parsed.data == {"myths": [{"id": "a", "questions": ["one", "two"]}]}
+    assert parsed.line_of(("myths", 0, "id")) == 2
+    assert parsed.line_of(("myths", 0, "questions", 1)) == 5
+    assert parsed.line_of(("myths", 0, "missing_field")) == 2  # falls back to the entry
+
+
+def test_python_tags_are_refused_not_executed(tmp_path):
+    marker = tmp_path / "pwned"
+    error = refusal(f"a: !!python/object/apply:os.system ['touch {marker}']\n")
+    assert "unsupported YAML tag" in error.message and error.line == 1
+    assert not marker.exists()
+
+
+def test_custom_tags_are_refused():
+    assert "unsupported YAML tag '!secret'" in refusal("x: 1\ny: !secret value\n").message
+
+
+def test_alias_bomb_is_refused_quickly():
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 10):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]")
+    start = time.perf_counter()
+    error = refusal("\n".join(lines))
+    assert time.perf_counter() - start < 1.0
+    assert "too many YAML nodes" in error.message
+
+
+def test_oversized_text_is_refused_before_parsing():
+    error = refusal("x: " + "a" * MAX_FILE_BYTES)
+    assert "limit" in error.message
+
+
+def test_duplicate_keys_name_both_lines():
+    error = refusal("id: a\ntitle: b\nid: c\n")
+    assert error.line == 3 and "duplicate key 'id' (first at line 1)" in error.message
+
+
+def test_syntax_error_has_its_line():
+    error = refusal("myths:\n  - id: a\n    title: [unclosed\n    answer: x\n")
+    assert error.message.startswith("YAML syntax error") and error.line >= 3
+
+
+def test_merge_keys_and_several_documents_are_refused():
+    assert "merge keys" in refusal("base: &b {x: 1}\nother:\n  <<: *b\n").message
+    assert refusal("a: 1\n---\nb: 2\n").line == 3
+
+
+def test_empty_document_is_no_data():
+    assert parse_yaml("# only a comment\n").data is None

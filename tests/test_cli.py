@@ -1,0 +1,100 @@
+"""The command-line contract, through a real subprocess as other tools use it."""
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import FIXTURE_KB, PROJECT_ROOT
+
+
+def mythbot(*args, stdin: str | None = None, env: dict | None = None, timeout: float = 60):
+    full_env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN" and not k.startswith("MYTHBOT_")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+                          timeout=timeout, env=full_env, cwd=PROJECT_ROOT)
+
+
+def test_ask_json_has_the_contract_fields():
+    out = mythbot("ask", "will squats fix my hip dips", "--json", "--knowledge", str(FIXTURE_KB))
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["status"] == "answer" and data["entry"] == "squats-hip-dips"
+    assert {"question", "score", "alternatives", "answer", "sources"} <= set(data)
+    assert data["sources"][0]["link"].startswith("https://doi.org/")
+
+
+def test_ask_text_reads_like_an_answer():
+    out = mythbot("--knowledge", str(FIXTURE_KB), "ask", "does spot reduction work")
+    assert "Verdict: ❌ Myth" in out.stdout and "Sources:" in out.stdout
+
+
+def test_match_streams_one_object_per_line_in_order():
+    questions = ["will squats fix my hip dips", "", "best creatine brand", "squats"]
+    out = mythbot("match", "--json", "--knowledge", str(FIXTURE_KB), stdin="\n".join(questions) + "\n")
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["question"] for r in rows] == questions
+    assert [r["status"] for r in rows] == ["answer", "none", "none", "clarify"]
+    assert rows[1]["entry"] is None
+
+
+def test_validate_ok_and_broken(tmp_path):
+    assert mythbot("validate", "--knowledge", str(FIXTURE_KB)).returncode == 0
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("myths:\n  - id: x\n    title: t\n    sorces: [a]\n")
+    out = mythbot("validate", str(broken), "--knowledge", str(FIXTURE_KB))
+    assert out.returncode == 1
+    assert f"{broken}:4: myth 'x', field 'sorces': unknown field" in out.stdout
+    assert f"{broken}:2: myth 'x', field 'answer': missing required field" in out.stdout
+
+
+def test_validate_a_missing_path_fails():
+    out = mythbot("validate", "no/such/dir")
+    assert out.returncode == 1 and "no/such/dir:1: no such file or directory" in out.stdout
+
+
+def test_export_json_lists_entries_and_sources():
+    data = json.loads(mythbot("export", "--json", "--knowledge", str(FIXTURE_KB)).stdout)
+    assert {e["id"] for e in data["myths"]} >= {"spot-reduction", "protein-intake"}
+    assert [e["id"] for e in data["exercises"]] == ["clamshell", "hip-thrust"]
+    assert any(s["link"] == "https://pubmed.ncbi.nlm.nih.gov/28698222/" for s in data["sources"])
+
+
+def test_exercise_found_and_not_found():
+    found = mythbot("exercise", "clams", "--json", "--knowledge", str(FIXTURE_KB))
+    assert found.returncode == 0 and json.loads(found.stdout)["id"] == "clamshell"
+    missing = mythbot("exercise", "bench press", "--knowledge", str(FIXTURE_KB))
+    assert missing.returncode == 1 and "Did you mean" in missing.stdout
+
+
+def test_run_without_token_or_terminal_exits_cleanly():
+    out = mythbot(stdin="", env={"DISCORD_TOKEN": ""}, timeout=30)
+    assert out.returncode == 0
+    assert "No DISCORD_TOKEN" in out.stderr and "not a terminal" in out.stderr
+
+
+def test_chat_answers_then_quits():
+    out = mythbot("chat", "--knowledge", str(FIXTURE_KB), stdin="does spot reduction work\nquit\n")
+    assert out.returncode == 0 and "Verdict: ❌ Myth" in out.stdout
+
+
+def test_a_broken_knowledge_dir_is_listed_and_exits_1(tmp_path):
+    (tmp_path / "a.yaml").write_text("myths: [\n")
+    out = mythbot("ask", "anything", "--knowledge", str(tmp_path))
+    assert out.returncode == 1 and "YAML syntax error" in out.stderr and "nothing was loaded" in out.stderr
+
+
+def test_bad_settings_name_the_variable_and_hide_the_token():
+    out = mythbot("ask", "x", env={"DISCORD_TOKEN": "secret-token-value", "MYTHBOT_ANSWER_THRESHOLD": "lots"})
+    assert out.returncode == 1 and "MYTHBOT_ANSWER_THRESHOLD" in out.stderr
+    assert "secret-token-value" not in out.stderr + out.stdout
+
+
+def test_eval_prints_the_figures(tmp_path):
+    labelled = tmp_path / "eval.yaml"
+    labelled.write_text("questions:\n  - {q: will squats fix my hip dips, expect: squats-hip-dips}\n"
+                        "  - {q: best running shoes, expect: none}\n")
+    out = mythbot("eval", str(labelled), "--knowledge", str(FIXTURE_KB))
+    assert out.returncode == 0
+    assert "accuracy (right answer, or silence off topic): 100.0%" in out.stdout
+    assert "wrong answers: 0.0%" in out.stdout and "off-topic answered: 0.0%" in out.stdout

@@ -1,0 +1,59 @@
+"""The shipped knowledge base: valid, its schema current, its sources vetted and linked."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.engine.knowledge import knowledge_files, load_knowledge
+from bot.engine.schema_export import check_schema, knowledge_schema
+from tests.conftest import PROJECT_ROOT
+
+KNOWLEDGE = PROJECT_ROOT / "knowledge"
+VETTED = PROJECT_ROOT.parent / "shared" / "evidence" / "sources.yaml"
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_knowledge(KNOWLEDGE)
+
+
+def test_committed_schema_matches_the_models():
+    assert check_schema(KNOWLEDGE / "schema.json"), "knowledge/schema.json is stale: run `mythbot schema`"
+    assert json.loads((KNOWLEDGE / "schema.json").read_text())["properties"].keys() == {"sources", "myths",
+                                                                                          "exercises"}
+    assert knowledge_schema()["title"] == "Mythbot knowledge file"
+
+
+def test_every_yaml_file_names_the_schema_for_editors():
+    for path in knowledge_files([KNOWLEDGE]):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema="), path
+        target = (path.parent / first.split("$schema=", 1)[1].strip()).resolve()
+        assert target == (KNOWLEDGE / "schema.json").resolve(), path
+
+
+def test_every_source_has_a_link(shipped):
+    for source in shipped.sources.values():
+        assert source.link or source.kind == "article" or source.notes, source.id
+
+
+def test_every_cited_source_is_in_the_vetted_bibliography(shipped):
+    if not VETTED.exists():
+        pytest.skip("shared/evidence is not beside this checkout")
+    vetted = yaml.safe_load(VETTED.read_text(encoding="utf-8"))
+    keys = {(k, str(s[k]).lower()) for s in vetted for k in ("doi", "pmid", "title") if s.get(k)}
+    for source in shipped.sources.values():
+        mine = {(k, str(getattr(source, k)).lower()) for k in ("doi", "pmid", "title") if getattr(source, k)}
+        assert mine & keys, f"{source.id} is not in shared/evidence/sources.yaml"
+
+
+def test_every_entry_cites_a_source(shipped):
+    for entry in shipped.entries.values():
+        assert entry.sources, f"{entry.id} cites nothing"
+
+
+def test_shipped_base_loads(shipped):
+    assert len(shipped.sources) >= 1
+    assert Path(KNOWLEDGE / "sources.yaml").exists()
