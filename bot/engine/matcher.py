@@ -6,6 +6,8 @@ rapidfuzz's WRatio, which tolerates extra words and word order. An entry's score
 phrasing's, plus a bonus when the question contains one of the entry's distinctive keywords.
 """
 
+import math
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -22,11 +24,14 @@ Status = Literal["answer", "clarify", "none"]
 class MatchSettings:
     """Decision thresholds (0-100), tuned on tests/eval; configurable per deployment."""
 
-    answer_threshold: float = 72.0
-    clarify_threshold: float = 60.0
-    margin: float = 6.0
+    answer_threshold: float = 64.0
+    clarify_threshold: float = 52.0
+    margin: float = 7.0
     passive_threshold: float = 86.0
     keyword_bonus: float = 8.0
+    coverage_floor: float = 0.5
+    unseen_weight: float = 1.5
+    typo_similarity: float = 85.0
     max_alternatives: int = 3
 
 
@@ -59,18 +64,27 @@ def _contains_phrase(haystack: str, needle: str) -> bool:
 
 
 class PhrasingIndex:
-    """The normalised phrasings and keywords of a fixed set of entries."""
+    """The normalised phrasings and keywords of a fixed set of entries.
 
-    def __init__(self, entries: Iterable[Entry]) -> None:
+    A phrasing's score is its WRatio against the question, scaled by how much of the question it
+    explains: each question word weighs its rarity across entries (IDF), so a phrasing that matches
+    only "hip dips" scores low on a question that is really about weight loss or keto.
+    """
+
+    def __init__(self, entries: Iterable[Entry], unseen_weight: float = 1.0) -> None:
+        self.unseen_weight = unseen_weight
         self.texts: list[str] = []
         self.owners: list[str] = []
+        self.token_sets: list[frozenset[str]] = []
         self.keywords: list[tuple[str, str]] = []
         self.entry_ids: set[str] = set()
+        self._entry_vocab: dict[str, set[str]] = defaultdict(set)
         for entry in entries:
             if not entry.retired:
-                self.add(entry)
+                self._add_phrasings(entry)
+        self._reweigh()
 
-    def add(self, entry: Entry) -> None:
+    def _add_phrasings(self, entry: Entry) -> None:
         self.entry_ids.add(entry.id)
         seen: set[str] = set()
         for text in entry.phrasings:
@@ -79,26 +93,59 @@ class PhrasingIndex:
                 seen.add(norm)
                 self.texts.append(norm)
                 self.owners.append(entry.id)
+                self.token_sets.append(frozenset(norm.split()))
+                self._entry_vocab[entry.id].update(norm.split())
         for keyword in entry.keywords:
             norm = normalize(keyword)
             if norm:
                 self.keywords.append((norm, entry.id))
 
+    def add(self, entry: Entry) -> None:
+        self._add_phrasings(entry)
+        self._reweigh()
+
+    def _reweigh(self) -> None:
+        frequency = Counter(token for vocab in self._entry_vocab.values() for token in vocab)
+        entries = max(len(self._entry_vocab), 1)
+        self.idf = {token: math.log((entries + 1) / (count + 0.5)) for token, count in frequency.items()}
+        self.unseen_idf = math.log((entries + 1) / 0.5) * self.unseen_weight
+        self.vocabulary = sorted(self.idf)
+
     def __len__(self) -> int:
         return len(self.texts)
 
-    def scores(self, query: str, cutoff: float, bonus: float) -> dict[str, float]:
+    def correct(self, query: str, similarity: float) -> str:
+        """Map words the index has never seen to a close known word ("clamshel" -> "clamshell")."""
+        return " ".join(self._closest_known(token, similarity) for token in query.split())
+
+    def _closest_known(self, token: str, similarity: float) -> str:
+        if token in self.idf or len(token) < 4 or not self.vocabulary:
+            return token
+        found = process.extractOne(token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=similarity)
+        return found[0] if found else token
+
+    def _coverage(self, query_tokens: list[str], position: int) -> float:
+        weights = [self.idf.get(token, self.unseen_idf) for token in query_tokens]
+        total = sum(weights)
+        if not total:
+            return 1.0
+        tokens = self.token_sets[position]
+        return sum(w for token, w in zip(query_tokens, weights, strict=True) if token in tokens) / total
+
+    def scores(self, query: str, cutoff: float, bonus: float, floor: float = 0.5) -> dict[str, float]:
         """Best score per entry for a normalised query, keyword bonus included, above `cutoff`."""
         best: dict[str, float] = {}
+        query_tokens = list(dict.fromkeys(query.split()))
         hits = process.extract(query, self.texts, scorer=fuzz.WRatio, processor=None,
                                limit=None, score_cutoff=max(cutoff - bonus, 0))
         for _, score, position in hits:
             owner = self.owners[position]
-            if score > best.get(owner, 0.0):
-                best[owner] = score
+            scaled = score * (floor + (1 - floor) * self._coverage(query_tokens, position))
+            if scaled > best.get(owner, 0.0):
+                best[owner] = scaled
         for keyword, owner in self.keywords:
-            if _contains_phrase(query, keyword):
-                best[owner] = min(100.0, max(best.get(owner, 0.0), cutoff) + bonus)
+            if owner in best and _contains_phrase(query, keyword):
+                best[owner] = min(100.0, best[owner] + bonus)
         return best
 
 
@@ -107,7 +154,7 @@ class Matcher:
 
     def __init__(self, entries: Iterable[Entry], settings: MatchSettings | None = None) -> None:
         self.settings = settings or MatchSettings()
-        self.index = PhrasingIndex(entries)
+        self.index = PhrasingIndex(entries, self.settings.unseen_weight)
 
     def match(
         self,
@@ -117,13 +164,14 @@ class Matcher:
         overlay: PhrasingIndex | None = None,
         hidden: frozenset[str] = frozenset(),
     ) -> MatchResult:
-        query = normalize(question)
+        cfg = self.settings
+        query = self.index.correct(normalize(question), cfg.typo_similarity)
         if not query:
             return MatchResult(question, "none", None, 0.0)
-        cfg = self.settings
-        scores = self.index.scores(query, cfg.clarify_threshold, cfg.keyword_bonus)
+        scores = self.index.scores(query, cfg.clarify_threshold, cfg.keyword_bonus, cfg.coverage_floor)
         if overlay is not None:
-            for entry_id, score in overlay.scores(query, cfg.clarify_threshold, cfg.keyword_bonus).items():
+            overlay_scores = overlay.scores(query, cfg.clarify_threshold, cfg.keyword_bonus, cfg.coverage_floor)
+            for entry_id, score in overlay_scores.items():
                 scores[entry_id] = max(score, scores.get(entry_id, 0.0))
         ranked = sorted(
             (Scored(entry_id, score) for entry_id, score in scores.items() if entry_id not in hidden),

@@ -188,12 +188,12 @@ def normalize(text: str, *, keep_stopwords: bool = False) -> str:
     text = _strip_accents(unicodedata.normalize("NFKC", text)).casefold()
     text = _APOSTROPHES.sub("", text)
     text = _REPEATS.sub(r"\1", text)
-    text = _NON_WORD.sub(" ", text).strip()
-    text = _rewrite_phrases(text)
+    words = _NON_WORD.sub(" ", text).split()
+    if not keep_stopwords:
+        # Filler goes first so phrases match across it: "lose some weight" reads as "lose weight".
+        words = [word for word in words if word not in STOPWORDS]
     tokens = []
-    for raw in text.split():
-        if raw in STOPWORDS and not keep_stopwords:
-            continue
+    for raw in _rewrite_phrases(" ".join(words)).split():
         token = WORDS.get(raw) or WORDS.get(_singular(raw)) or _singular(raw)
         if keep_stopwords or token not in STOPWORDS:
             tokens.append(token)
