@@ -176,6 +176,8 @@ def hide_entry(entry_id: str) -> Operation:
 
 def unhide_entry(entry_id: str) -> Operation:
     def apply(content: GuildFile, base: KnowledgeBase, now: datetime) -> tuple[GuildFile, Change]:
+        if entry_id not in content.hidden and entry_id not in base.entries:
+            raise _not_found(entry_id)
         if entry_id not in content.hidden:
             raise ChangeRefused([f"{entry_id!r} is not hidden in this server"])
         return with_hidden(content, set(content.hidden) - {entry_id}), Change("unhide", entry_id)

@@ -99,8 +99,10 @@ async def test_curated_entries_are_read_only(store):
         await store.edit(GUILD, "nope", creatine_draft(), ANA)
     with pytest.raises(ChangeRefused, match="no entry with id 'nope'"):
         await store.remove(GUILD, "nope", ANA)
-    with pytest.raises(ChangeRefused, match="not hidden"):
+    with pytest.raises(ChangeRefused, match="no entry with id 'nope'"):
         await store.restore(GUILD, "nope", ANA)
+    with pytest.raises(ChangeRefused, match="'protein-intake' is not hidden"):
+        await store.restore(GUILD, "protein-intake", ANA)
     assert not store.path(GUILD).exists()
 
 
