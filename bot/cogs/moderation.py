@@ -390,8 +390,8 @@ async def reload_knowledge(bot: FaqBot, guild_id: int, actor: Actor) -> Outcome:
     return Outcome(clip(text), ok=not problems)
 
 
-def export_entries(bot: FaqBot, guild_id: int) -> Outcome:
-    text, count = bot.scopes.export_yaml(guild_id)
+async def export_entries(bot: FaqBot, guild_id: int) -> Outcome:
+    text, count = await asyncio.to_thread(bot.scopes.export_yaml, guild_id)
     if count == 0:
         return Outcome("This server has no entries of its own to export yet.", ok=False)
     return Outcome(f"{count} entr{'y' if count == 1 else 'ies'} from this server, in the curated format. Review "
@@ -706,7 +706,7 @@ class Moderation(commands.GroupCog, group_name="faq", group_description="Manage 
 
     @app_commands.command(name="export", description="Download this server's entries as YAML for the curated base")
     async def export(self, interaction: discord.Interaction) -> None:
-        await reply(interaction, export_entries(self.bot, interaction.guild_id))
+        await reply(interaction, await export_entries(self.bot, interaction.guild_id))
 
 
 async def setup(bot: commands.Bot) -> None:

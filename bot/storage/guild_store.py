@@ -298,10 +298,13 @@ class GuildStore:
             return [Problem(str(self.directory), 1, f"cannot list directory: {exc.strerror or exc}")]
         for name in names:
             stem = name.removesuffix(".yaml")
-            if stem.isdigit():
-                problems += self.load(int(stem))
-            else:
+            if not stem.isdigit():
                 log.warning("ignoring %s: guild files are named <guild id>.yaml", self.directory / name)
+                continue
+            try:
+                problems += self.load(int(stem))
+            except Exception:  # one guild's file must never stop the bot from starting
+                log.exception("could not load %s; that guild has no entries of its own for now", self.directory / name)
         log.info("loaded moderator entries for %d guild(s) from %s", len(self._states), self.directory)
         return problems
 

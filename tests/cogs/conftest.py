@@ -42,8 +42,10 @@ class FakeDiscord:
     async def execute_webhook(self, webhook_id, token, *, session, proxy=None, proxy_auth=None, payload=None,
                               multipart=None, files=None, thread_id=None, wait=False, with_components=False):
         data = payload or json.loads(multipart[0]["value"])
-        self.sent.append(SimpleNamespace(kind="followup", type=None, data=data, files=files or []))
-        return {"id": str(900 + len(self.sent)), "channel_id": "10", "type": 0, "content": data.get("content", ""),
+        message_id = str(900 + len(self.sent))
+        self.sent.append(SimpleNamespace(kind="followup", type=None, data=data, files=files or [],
+                                         message_id=message_id))
+        return {"id": message_id, "channel_id": "10", "type": 0, "content": data.get("content", ""),
                 "author": {"id": "2", "username": "mythbot", "discriminator": "0", "avatar": None, "bot": True},
                 "embeds": data.get("embeds", []), "attachments": [], "mentions": [], "mention_roles": [],
                 "pinned": False, "tts": False, "timestamp": "2025-01-01T00:00:00+00:00", "edited_timestamp": None,
@@ -130,13 +132,13 @@ def autocomplete(command: str, typed: str, **member) -> dict:
     return payload(data=data, kind=4, **member)
 
 
-def click(custom_id: str, components: list | None = None, **member) -> dict:
+def click(custom_id: str, components: list | None = None, message_id: str = "950", **member) -> dict:
     """A button press on a message of the bot's that carries `components` (by default just that button)."""
     event = payload(data={"custom_id": custom_id, "component_type": 2}, kind=3, **member)
     if components is None:
         components = [{"type": 1, "components": [{"type": 2, "style": 2, "label": "x", "custom_id": custom_id}]}]
     event["message"] = {
-        "id": "950", "channel_id": "10", "type": 0, "content": "", "flags": 64, "embeds": [], "attachments": [],
+        "id": message_id, "channel_id": "10", "type": 0, "content": "", "flags": 64, "embeds": [], "attachments": [],
         "mentions": [], "mention_roles": [], "pinned": False, "tts": False, "components": components,
         "timestamp": "2025-01-01T00:00:00+00:00", "edited_timestamp": None,
         "author": {"id": "2", "username": "mythbot", "discriminator": "0", "avatar": None, "bot": True},

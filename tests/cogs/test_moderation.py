@@ -115,8 +115,17 @@ async def test_a_refused_form_names_the_field_and_offers_to_reopen_it(faq_bot, f
     bad = {**CREATINE_FORM, "Verdict / evidence": "myth / very strong"}
     _, refused = await deliver(faq_bot, fake_discord, submit(form.data, bad, **MOD), replies=2)
     assert "Verdict / evidence: 'very strong' is not an evidence grade" in refused.data["content"]
-    assert refused.data["components"][0]["components"][0]["label"] == "Fix and resubmit"
+    retry = refused.data["components"][0]["components"][0]
+    assert retry["label"] == "Fix and resubmit"
     assert not faq_bot.scopes.path(GUILD).exists()
+    [reopened] = await deliver(faq_bot, fake_discord, click(retry["custom_id"], refused.data["components"],
+                                                            message_id=refused.message_id, **MOD))
+    assert reopened.type == MODAL
+    typed = {row["components"][0]["label"]: row["components"][0].get("value") for row in reopened.data["components"]}
+    assert typed == bad  # nothing the moderator typed is lost
+    _, added = await deliver(faq_bot, fake_discord, submit(reopened.data, {"Verdict / evidence": "myth / strong"},
+                                                           **MOD), replies=2)
+    assert added.data["content"].startswith("Added")
 
 
 async def test_edit_opens_the_form_prefilled_and_saves(faq_bot, fake_discord):

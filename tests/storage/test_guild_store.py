@@ -225,3 +225,23 @@ async def test_a_failing_write_keeps_the_old_file_and_scope(store, monkeypatch):
         await store.add(GUILD, creatine_draft(title="Second", questions="second q"), ANA)
     assert store.path(GUILD).read_bytes() == before
     assert store.scope_for(GUILD) is scope
+
+
+async def test_an_unexpected_failure_loading_one_guild_does_not_stop_the_others(tmp_path, fixture_kb, monkeypatch,
+                                                                                caplog):
+    store = GuildStore(tmp_path, fixture_kb)
+    await store.add(GUILD, creatine_draft(), ANA)
+    await store.add(OTHER_GUILD, creatine_draft(), ANA)
+    real_load = GuildStore.load
+
+    def flaky(self, guild_id):
+        if guild_id == GUILD:
+            raise RuntimeError("bug")
+        return real_load(self, guild_id)
+
+    monkeypatch.setattr(GuildStore, "load", flaky)
+    fresh = GuildStore(tmp_path, fixture_kb)
+    with caplog.at_level(logging.ERROR):
+        fresh.load_all()
+    assert "could not load" in caplog.text
+    assert fresh.scope_for(GUILD) is None and fresh.scope_for(OTHER_GUILD) is not None
