@@ -463,7 +463,8 @@ class FaqForm(discord.ui.Modal):
         self.inputs: dict[str, discord.ui.TextInput] = {}
         for field in FORM_FIELDS:
             text_input = discord.ui.TextInput(
-                label=field.label, style=discord.TextStyle.paragraph if field.paragraph else discord.TextStyle.short,
+                label=field.label, custom_id=field.key,  # title, questions, answer, verdict, sources
+                style=discord.TextStyle.paragraph if field.paragraph else discord.TextStyle.short,
                 max_length=field.max_length, required=field.required, placeholder=field.placeholder[:100],
                 default=getattr(draft, field.key) or None,
             )
