@@ -22,7 +22,7 @@ from types import MappingProxyType
 from bot.engine.engine import Scope
 from bot.engine.knowledge import KnowledgeBase, ParsedFile, assemble
 from bot.engine.schema import Entry, MythEntry, Stewardship, slugify
-from bot.engine.yamlsafe import Problem
+from bot.engine.yamlsafe import MAX_FILE_BYTES, Problem
 from bot.storage.atomic import WriteFailed, backup_paths, file_lock, remove_stale_temps, write_atomic
 from bot.storage.drafts import Draft, DraftError, build_entry
 from bot.storage.guild_file import (
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 GUILDS_DIR = "guilds"
 DEFAULT_BACKUPS = 3
-MAX_FILE_BYTES = 1_000_000
 
 
 class StoreError(Exception):
@@ -281,7 +280,7 @@ class GuildStore:
             self._states.pop(int(guild_id), None)
             return problems
         if parsed.name != str(self.path(guild_id)):
-            log.warning("guild %s: %s is broken; answering from the backup %s until the next change",
+            log.warning("guild %s: %s is missing or broken; answering from the backup %s until the next change",
                         guild_id, self.path(guild_id), parsed.name)
         for problem in self._cross_problems(parsed):
             log.warning("guild %s: %s (fix it with /faq edit or /faq remove)", guild_id, problem)
