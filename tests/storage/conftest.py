@@ -1,0 +1,29 @@
+import pytest
+
+from bot.storage.drafts import Draft
+from bot.storage.guild_store import Actor, GuildStore
+
+ANA = Actor(5, "Ana")
+BO = Actor(6, "Bo")
+GUILD, OTHER_GUILD = 111, 222
+
+
+def creatine_draft(**changes) -> Draft:
+    fields = {
+        "title": "Does creatine make you bloated?",
+        "questions": "does creatine make you bloated\ncreatine water retention",
+        "answer": "Some people hold a little extra water in the first week; it is inside the muscle.",
+        "verdict": "partly true / moderate",
+        "sources": "10.1186/s12970-021-00412-w",
+    }
+    return Draft(**{**fields, **changes})
+
+
+def numbered_draft(n: int, prefix: str = "topic") -> Draft:
+    return Draft(title=f"{prefix} {n} question", questions=f"what about {prefix} {n} and the rest",
+                 answer=f"Answer {n}.", verdict="myth / limited")
+
+
+@pytest.fixture
+def store(tmp_path, fixture_kb):
+    return GuildStore(tmp_path / "data", fixture_kb)

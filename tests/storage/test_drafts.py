@@ -1,0 +1,117 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.engine.schema import ANSWER_MAX, TITLE_MAX, MythEntry, Stewardship
+from bot.storage.drafts import (
+    ANSWER,
+    FORM_FIELDS,
+    QUESTIONS,
+    SOURCES,
+    TITLE,
+    VERDICT,
+    Draft,
+    DraftError,
+    build_entry,
+    draft_of,
+    parse_questions,
+    parse_sources,
+    parse_verdict,
+    unmask_links,
+)
+
+STEWARD = Stewardship(created_by="Ana (5)", created_at=datetime(2025, 1, 1, tzinfo=UTC))
+GOOD = Draft(
+    title="Does creatine make you bloated?",
+    questions="does creatine make you bloated\n- creatine water retention\n\nDoes creatine make you bloated",
+    answer="A little water at first. See [the review](https://example.org/review).",
+    verdict="Partly True / moderate",
+    sources="doi: 10.1186/s12970-021-00412-w\nhttps://pubmed.ncbi.nlm.nih.gov/28698222/ vispute2011",
+)
+
+
+def test_a_good_draft_becomes_an_entry():
+    entry = build_entry(GOOD, entry_id="creatine-bloating", stewardship=STEWARD, known_sources={"vispute2011"})
+    assert entry.questions == ["does creatine make you bloated", "creatine water retention"]
+    assert (entry.verdict, entry.evidence) == ("partly true", "moderate")
+    assert entry.links == ["https://doi.org/10.1186/s12970-021-00412-w", "https://pubmed.ncbi.nlm.nih.gov/28698222/"]
+    assert entry.sources == ["vispute2011"]
+    assert entry.answer == "A little water at first. See the review (https://example.org/review)."
+    assert entry.stewardship == STEWARD
+
+
+def test_form_limits_match_the_schema_and_discord():
+    assert TITLE.max_length == TITLE_MAX and ANSWER.max_length == ANSWER_MAX
+    assert len(FORM_FIELDS) <= 5  # a Discord modal holds at most five text inputs
+    assert all(len(f.label) <= 45 and f.max_length <= 4000 for f in FORM_FIELDS)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("myth / moderate", ("myth", "moderate")),
+    ("MYTH,strong", ("myth", "strong")),
+    ("partly true limited", ("partly true", "limited")),
+    ("depends; expert opinion", ("depends", "expert opinion")),
+    ("strong / true", ("true", "strong")),
+])
+def test_verdict_and_evidence_are_read_strictly_but_with_any_separator(text, expected):
+    assert parse_verdict(text) == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("myth", "write a verdict and an evidence grade"),
+    ("mith / moderate", "'mith' is not a verdict"),
+    ("myth / expert", "'expert' is not an evidence grade"),
+    ("", "write a verdict"),
+])
+def test_bad_verdicts_name_the_field_and_the_allowed_words(text, message):
+    with pytest.raises(DraftError, match=message) as caught:
+        parse_verdict(text)
+    assert caught.value.fields == [VERDICT.label] * len(caught.value.problems)
+
+
+def test_sources_must_be_dois_https_links_or_known_ids():
+    assert parse_sources("10.1519/JSC.0b013e3181fb4a46") == ([], ["https://doi.org/10.1519/JSC.0b013e3181fb4a46"])
+    with pytest.raises(DraftError) as caught:
+        parse_sources("http://example.org\nmy blog\nunknown2020")
+    text = str(caught.value)
+    assert "'http://example.org': use the https:// address" in text
+    assert "'blog' is not a DOI" in text and "'unknown2020' is not a DOI" in text
+    assert set(caught.value.fields) == {SOURCES.label}
+    with pytest.raises(DraftError, match="at most 10"):
+        parse_sources("\n".join(f"https://example.org/{n}" for n in range(11)))
+
+
+def test_masked_links_are_written_out_so_members_see_where_they_lead():
+    assert unmask_links("[click](https://evil.example/x)") == "click (https://evil.example/x)"
+    assert unmask_links("[https://a.org](<https://a.org>)") == "https://a.org"
+    assert unmask_links("plain https://a.org stays") == "plain https://a.org stays"
+
+
+def test_questions_drop_bullets_blanks_and_repeats():
+    assert parse_questions("1. one\n* two\n\n ONE \n") == ["one", "two"]
+
+
+def test_every_problem_is_reported_under_its_form_field():
+    draft = Draft(title="", questions="ok\n" + "x" * 301, answer="a" * (ANSWER_MAX + 1), verdict="nope", sources="")
+    with pytest.raises(DraftError) as caught:
+        build_entry(draft, entry_id="x", stewardship=STEWARD)
+    fields = caught.value.fields
+    assert TITLE.label in fields and ANSWER.label in fields and VERDICT.label in fields
+    assert any(f.startswith(QUESTIONS.label + " ('xxx") for f in fields)
+    assert "at most 1500 characters" in str(caught.value)
+
+
+def test_no_questions_is_an_error():
+    with pytest.raises(DraftError, match="at least one question"):
+        build_entry(Draft("T", " \n ", "A", "myth/strong"), entry_id="t", stewardship=STEWARD)
+
+
+def test_editing_keeps_the_fields_the_form_does_not_show():
+    previous = MythEntry(id="x", title="Old", questions=["old q"], aliases=["an alias"], keywords=["kw"],
+                         evidence="limited", verdict="myth", answer="old", more="details", tags=["t"])
+    draft = draft_of(previous)
+    assert draft.verdict == "myth / limited" and draft.questions == "old q"
+    edited = build_entry(Draft("New", "new q", "new", "true / strong", ""), entry_id="x", stewardship=STEWARD,
+                         previous=previous)
+    assert (edited.title, edited.questions, edited.verdict) == ("New", ["new q"], "true")
+    assert (edited.aliases, edited.keywords, edited.more, edited.tags) == (["an alias"], ["kw"], "details", ["t"])
