@@ -14,12 +14,13 @@ from bot.engine.engine import Engine, Scope
 from bot.engine.knowledge import validate_paths
 from bot.engine.yamlsafe import Problem
 from bot.settings import Settings
+from bot.storage.guild_store import GuildStore
 from bot.storage.records import Records
 
 log = logging.getLogger("mythbot")
 
 EXTENSIONS = ("bot.cogs.answering", "bot.cogs.exercises", "bot.cogs.help")
-OPTIONAL_EXTENSIONS = ("bot.cogs.moderation",)
+MODERATION_EXTENSION = "bot.cogs.moderation"
 
 
 class ScopeProvider(Protocol):
@@ -59,11 +60,8 @@ class MythBot(commands.Bot):
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         for name in EXTENSIONS:
             await self.load_extension(name)
-        for name in OPTIONAL_EXTENSIONS:
-            try:
-                await self.load_extension(name)
-            except commands.ExtensionNotFound:
-                log.debug("extension %s is not installed", name)
+        if isinstance(self.scopes, GuildStore):  # moderators edit the store; a fixed provider has none
+            await self.load_extension(MODERATION_EXTENSION)
         if self.settings.dev_guild_id:
             guild = discord.Object(id=self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -90,18 +88,18 @@ class MythBot(commands.Bot):
 
 def create_bot(settings: Settings, *, engine: Engine | None = None, records: Records | None = None,
                scopes: ScopeProvider | None = None, **client_options: object) -> MythBot:
-    """Build a bot from validated settings; nothing connects until `start`."""
+    """Build a bot from validated settings; nothing connects until `start`.
+
+    Unless `scopes` is given, moderator entries come from a `GuildStore` in the data dir, checked
+    against whatever curated knowledge the bot serves at the time (it follows reloads)."""
     engine = engine or Engine.from_dir(settings.knowledge_dir, settings.match)
     records = records or Records(settings.data_dir / "mythbot.sqlite3")
-    return MythBot(settings, engine, records, scopes or default_scopes(settings, engine), **client_options)
-
-
-def default_scopes(settings: Settings, engine: Engine) -> ScopeProvider:
-    try:
-        from bot.storage.guild_store import GuildStore
-    except ImportError:
-        return CuratedOnly()
-    return GuildStore.for_settings(settings, engine)  # pragma: no cover - wired when moderation lands
+    bot = MythBot(settings, engine, records, scopes or CuratedOnly(), **client_options)
+    if scopes is None:
+        store = GuildStore(settings.data_dir, lambda: bot.engine.kb)
+        store.load_all()  # a broken guild file is logged and falls back to a backup; never fatal
+        bot.scopes = store
+    return bot
 
 
 async def _run(settings: Settings) -> int:
@@ -129,7 +127,7 @@ def run_bot(settings: Settings) -> int:
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> int:
-    bot = create_bot(settings, scopes=CuratedOnly())
+    bot = create_bot(settings)
     async with bot:
         await bot.login(settings.token or "")  # runs setup_hook, which loads the cogs
         guild = discord.Object(id=guild_id) if guild_id else None

@@ -8,7 +8,7 @@ phrasing's, plus a bonus when the question contains one of the entry's distincti
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -63,6 +63,14 @@ def _contains_phrase(haystack: str, needle: str) -> bool:
     return bool(needle) and f" {needle} " in f" {haystack} "
 
 
+def _covers(tokens: frozenset[str], token: str) -> bool:
+    """Whether a phrasing has this word, or the same stem ("bloating" / "bloated")."""
+    if token in tokens:
+        return True
+    return len(token) >= 4 and any(len(t) >= 4 and (t.startswith(token[:5]) or token.startswith(t[:5]))
+                                   for t in tokens)
+
+
 class PhrasingIndex:
     """The normalised phrasings and keywords of a fixed set of entries.
 
@@ -114,9 +122,10 @@ class PhrasingIndex:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def correct(self, query: str, similarity: float) -> str:
+    def correct(self, query: str, similarity: float, also_known: Container[str] = ()) -> str:
         """Map words the index has never seen to a close known word ("clamshel" -> "clamshell")."""
-        return " ".join(self._closest_known(token, similarity) for token in query.split())
+        return " ".join(token if token in also_known else self._closest_known(token, similarity)
+                        for token in query.split())
 
     def _closest_known(self, token: str, similarity: float) -> str:
         if token in self.idf or len(token) < 4 or not self.vocabulary:
@@ -124,23 +133,32 @@ class PhrasingIndex:
         found = process.extractOne(token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=similarity)
         return found[0] if found else token
 
-    def _coverage(self, query_tokens: list[str], position: int) -> float:
-        weights = [self.idf.get(token, self.unseen_idf) for token in query_tokens]
+    def weight(self, token: str) -> float:
+        """How informative a word is: rare across entries weighs more; never-seen weighs most."""
+        return self.idf.get(token, self.unseen_idf)
+
+    def _coverage(self, query_tokens: list[str], position: int, weigh: Callable[[str], float]) -> float:
+        weights = [weigh(token) for token in query_tokens]
         total = sum(weights)
         if not total:
             return 1.0
         tokens = self.token_sets[position]
-        return sum(w for token, w in zip(query_tokens, weights, strict=True) if token in tokens) / total
+        return sum(w for token, w in zip(query_tokens, weights, strict=True) if _covers(tokens, token)) / total
 
-    def scores(self, query: str, cutoff: float, bonus: float, floor: float = 0.5) -> dict[str, float]:
-        """Best score per entry for a normalised query, keyword bonus included, above `cutoff`."""
+    def scores(self, query: str, cutoff: float, bonus: float, floor: float = 0.5,
+               weigh: Callable[[str], float] | None = None) -> dict[str, float]:
+        """Best score per entry for a normalised query, keyword bonus included, above `cutoff`.
+
+        `weigh` gives each word's weight; a guild's small index passes the curated index's, so a
+        word only that guild uses counts as rare rather than as common."""
+        weigh = weigh or self.weight
         best: dict[str, float] = {}
         query_tokens = list(dict.fromkeys(query.split()))
         hits = process.extract(query, self.texts, scorer=fuzz.WRatio, processor=None,
                                limit=None, score_cutoff=max(cutoff - bonus, 0))
         for _, score, position in hits:
             owner = self.owners[position]
-            scaled = score * (floor + (1 - floor) * self._coverage(query_tokens, position))
+            scaled = score * (floor + (1 - floor) * self._coverage(query_tokens, position, weigh))
             if scaled > best.get(owner, 0.0):
                 best[owner] = scaled
         for keyword, owner in self.keywords:
@@ -165,12 +183,13 @@ class Matcher:
         hidden: frozenset[str] = frozenset(),
     ) -> MatchResult:
         cfg = self.settings
-        query = self.index.correct(normalize(question), cfg.typo_similarity)
+        query = self.index.correct(normalize(question), cfg.typo_similarity, overlay.idf if overlay else ())
         if not query:
             return MatchResult(question, "none", None, 0.0)
         scores = self.index.scores(query, cfg.clarify_threshold, cfg.keyword_bonus, cfg.coverage_floor)
         if overlay is not None:
-            overlay_scores = overlay.scores(query, cfg.clarify_threshold, cfg.keyword_bonus, cfg.coverage_floor)
+            overlay_scores = overlay.scores(query, cfg.clarify_threshold, cfg.keyword_bonus, cfg.coverage_floor,
+                                            weigh=self.index.weight)
             for entry_id, score in overlay_scores.items():
                 scores[entry_id] = max(score, scores.get(entry_id, 0.0))
         ranked = sorted(
