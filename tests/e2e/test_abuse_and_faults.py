@@ -3,9 +3,9 @@
 import logging
 
 import pytest
-
 from bot.discord_app import create_bot
 from bot.settings import load_settings
+
 from tests.conftest import FIXTURE_KB
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.secret-token-for-tests.do-not-log"
@@ -49,6 +49,6 @@ async def test_the_token_never_reaches_the_logs(fake_discord, start_bot, make_bo
     await fake_discord.inject_message(general, alice, f"<@{fake_discord.bot_user.id}> does spot reduction work")
     await fake_discord.wait_for_message(general.id, since=mark)
     await fake_discord.settle()
-    assert any(record.name == "mythbot.answers" for record in caplog.records)  # our answer line was logged  # our answer line was logged
+    assert any(record.name == "mythbot.answers" for record in caplog.records)  # the answer was logged
     assert TOKEN not in caplog.text
     assert all(TOKEN not in str(call.json) for call in fake_discord.calls_to("POST", "/channels/{id}/messages"))
