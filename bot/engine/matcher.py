@@ -84,6 +84,9 @@ class PhrasingIndex:
         self.texts: list[str] = []
         self.owners: list[str] = []
         self.token_sets: list[frozenset[str]] = []
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        self._by_prefix: dict[str, set[str]] = defaultdict(set)
+        self.exhaustive = False  # True scores every phrasing (tests compare it with the prefilter)
         self.keywords: list[tuple[str, str]] = []
         self.entry_ids: set[str] = set()
         self._entry_vocab: dict[str, set[str]] = defaultdict(set)
@@ -99,10 +102,14 @@ class PhrasingIndex:
             norm = normalize(text)
             if norm and norm not in seen:
                 seen.add(norm)
+                position = len(self.texts)
                 self.texts.append(norm)
                 self.owners.append(entry.id)
                 self.token_sets.append(frozenset(norm.split()))
                 self._entry_vocab[entry.id].update(norm.split())
+                for token in self.token_sets[position]:
+                    self.postings[token].append(position)
+                    self._by_prefix[token[:4]].add(token)
         for keyword in entry.keywords:
             norm = normalize(keyword)
             if norm:
@@ -133,6 +140,23 @@ class PhrasingIndex:
         found = process.extractOne(token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=similarity)
         return found[0] if found else token
 
+    def _candidates(self, query_tokens: list[str]) -> dict[int, str]:
+        """The phrasings that share a word or stem with the question, by position.
+
+        Any other phrasing covers none of the question, so it scores at most `floor` x 100, below
+        the clarify bar: skipping it changes no decision and keeps large bases fast."""
+        if self.exhaustive:
+            return {position: text for position, text in enumerate(self.texts) if self._shares(position, query_tokens)}
+        positions: set[int] = set()
+        for token in query_tokens:
+            for known in self._by_prefix.get(token[:4], ()) if len(token) >= 4 else (token,):
+                if _covers(frozenset((known,)), token):
+                    positions.update(self.postings.get(known, ()))
+        return {position: self.texts[position] for position in positions}
+
+    def _shares(self, position: int, query_tokens: list[str]) -> bool:
+        return any(_covers(self.token_sets[position], token) for token in query_tokens)
+
     def weight(self, token: str) -> float:
         """How informative a word is: rare across entries weighs more; never-seen weighs most."""
         return self.idf.get(token, self.unseen_idf)
@@ -154,7 +178,7 @@ class PhrasingIndex:
         weigh = weigh or self.weight
         best: dict[str, float] = {}
         query_tokens = list(dict.fromkeys(query.split()))
-        hits = process.extract(query, self.texts, scorer=fuzz.WRatio, processor=None,
+        hits = process.extract(query, self._candidates(query_tokens), scorer=fuzz.WRatio, processor=None,
                                limit=None, score_cutoff=max(cutoff - bonus, 0))
         for _, score, position in hits:
             owner = self.owners[position]

@@ -1,0 +1,41 @@
+"""The inverted-index prefilter changes no decision: it skips only phrasings that share no word."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.generate import generate
+from bot.engine.engine import Engine
+from bot.engine.evaluate import load_eval_set
+from bot.engine.knowledge import load_knowledge
+from tests.conftest import PROJECT_ROOT
+
+QUESTIONS = [item.question for item in load_eval_set(PROJECT_ROOT / "tests" / "eval" / "questions.yaml")]
+
+
+def decisions(engine, questions, exhaustive):
+    engine.matcher.index.exhaustive = exhaustive
+    try:
+        return [engine.ask(q).result for q in questions]
+    finally:
+        engine.matcher.index.exhaustive = False
+
+
+def test_same_decisions_on_the_shipped_base_and_eval_questions():
+    engine = Engine.from_dir(PROJECT_ROOT / "knowledge")
+    assert decisions(engine, QUESTIONS, exhaustive=False) == decisions(engine, QUESTIONS, exhaustive=True)
+
+
+def test_same_decisions_on_a_generated_base(tmp_path):
+    engine = Engine(load_knowledge(generate(tmp_path / "kb", phrasings=3000)))
+    probes = QUESTIONS[:80] + [text for text in engine.matcher.index.texts[:200:5]]
+    assert decisions(engine, probes, exhaustive=False) == decisions(engine, probes, exhaustive=True)
+
+
+SHIPPED = Engine.from_dir(PROJECT_ROOT / "knowledge")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from([*sorted(SHIPPED.matcher.index.idf), "keto", "creatin", "xyz"]), max_size=8))
+def test_same_decisions_on_any_mix_of_known_words(words):
+    question = " ".join(words)
+    assert decisions(SHIPPED, [question], False) == decisions(SHIPPED, [question], True)
