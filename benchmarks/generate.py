@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from bot.engine.knowledge import load_knowledge
+from bot.engine.normalize import normalize
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PHRASINGS_PER_ENTRY = 10
@@ -39,8 +40,8 @@ def generate(out: Path, phrasings: int, seed: int = 7, knowledge_dir: Path = PRO
             words = [*topic[: rng.randint(1, 2)], *rng.sample(common, rng.randint(2, 6))]
             rng.shuffle(words)
             text = " ".join(words)
-            if text not in seen:
-                seen.add(text)
+            if normalize(text) not in seen:  # the validator refuses phrasings two entries share
+                seen.add(normalize(text))
                 questions.append(text)
         entries.append({"id": f"gen-{n}", "title": f"Generated {' '.join(topic)} {n}", "verdict": "myth",
                         "evidence": "limited", "answer": "Generated for benchmarks.", "questions": questions,

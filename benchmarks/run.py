@@ -67,7 +67,9 @@ def _measure(code: str) -> dict:
     # VmHWM (peak RSS) starts afresh at exec; ru_maxrss would carry over the parent's peak.
     peak = ("[int(line.split()[1]) / 1024 for line in open('/proc/self/status') if line.startswith('VmHWM')][0]")
     script = f"import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t, {peak})"
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=ROOT)
+    if out.returncode:
+        raise RuntimeError(f"benchmark child failed:\n{out.stderr[-2000:]}")
     seconds, rss = out.stdout.split()
     return {"seconds": float(seconds), "rss_mb": float(rss)}
 

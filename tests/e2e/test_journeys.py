@@ -162,3 +162,16 @@ async def test_still_answers_after_a_gateway_reconnect(fake_discord, start_bot, 
     mark = fake_discord.mark()
     await fake_discord.inject_message(general, alice, f"{mention(fake_discord)} does spot reduction work")
     assert embed_title(await fake_discord.wait_for_message(general.id, since=mark)) == "Can you burn fat from one spot?"
+
+
+async def test_not_what_i_asked_offers_the_alternatives(fake_discord, start_bot, make_bot):
+    await start_bot(make_bot())
+    general, alice = fake_discord.guild.channel("general"), fake_discord.make_member("alice")
+    mark = fake_discord.mark()
+    await fake_discord.inject_message(general, alice, f"{mention(fake_discord)} will squats fix my hip dips")
+    answer = await fake_discord.wait_for_message(general.id, since=mark)
+    alt_id = next(cid for cid in custom_ids(answer) if cid.startswith("mythbot:alt:"))
+    assert "squats-glute-growth" in alt_id
+    click = await fake_discord.inject_component(alt_id, int(answer["id"]), alice)
+    offered = await click.response()
+    assert offered.ephemeral and "mythbot:pick:squats-glute-growth" in str(offered.components)

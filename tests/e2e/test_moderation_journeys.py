@@ -119,3 +119,17 @@ async def test_reload_with_a_broken_file_keeps_answering(fake_discord, running, 
     assert "broken.yaml:2" in said["content"]
     assert answered_title(await ask(fake_discord, member, "does spot reduction work")) == \
         "Can you burn fat from one spot?"
+
+
+async def test_edit_changes_what_members_are_told(fake_discord, running):
+    moderator, member = fake_discord.make_moderator("mod"), fake_discord.make_member("alice")
+    await add_creatine(fake_discord, moderator)
+    opened = await fake_discord.inject_slash_command("faq edit", {"id": CREATINE_ID}, user=moderator)
+    modal = await opened.response()
+    assert modal.type == 9 and FORM["title"] in str(modal.data)  # prefilled
+    new_answer = "Updated: any extra water is inside the muscle and settles within a few weeks."
+    saved = await fake_discord.inject_modal_submit(modal.data["custom_id"], {**FORM, "answer": new_answer},
+                                                   user=moderator)
+    await final_reply(saved)
+    after = await ask(fake_discord, member, "does creatine make you bloated?")
+    assert after["embeds"][0]["description"] == new_answer
