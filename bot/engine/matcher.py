@@ -83,21 +83,22 @@ class PhrasingIndex:
         self.unseen_weight = unseen_weight
         self.texts: list[str] = []
         self.owners: list[str] = []
-        self.token_sets: list[frozenset[str]] = []
         self.postings: dict[str, list[int]] = defaultdict(list)
         self._by_prefix: dict[str, set[str]] = defaultdict(set)
         self.exhaustive = False  # True scores every phrasing (tests compare it with the prefilter)
         self.keywords: list[tuple[str, str]] = []
         self.entry_ids: set[str] = set()
-        self._entry_vocab: dict[str, set[str]] = defaultdict(set)
+        self.frequency: Counter[str] = Counter()  # in how many entries each word appears
+        self.vocabulary: list[str] = []
         for entry in entries:
             if not entry.retired:
-                self._add_phrasings(entry)
-        self._reweigh()
+                self.add(entry)
 
-    def _add_phrasings(self, entry: Entry) -> None:
+    def add(self, entry: Entry) -> None:
+        """Index one more entry. Word weights are derived on demand, so nothing else is rebuilt."""
         self.entry_ids.add(entry.id)
         seen: set[str] = set()
+        words: set[str] = set()
         for text in entry.phrasings:
             norm = normalize(text)
             if norm and norm not in seen:
@@ -105,26 +106,18 @@ class PhrasingIndex:
                 position = len(self.texts)
                 self.texts.append(norm)
                 self.owners.append(entry.id)
-                self.token_sets.append(frozenset(norm.split()))
-                self._entry_vocab[entry.id].update(norm.split())
-                for token in self.token_sets[position]:
+                for token in set(norm.split()):
                     self.postings[token].append(position)
                     self._by_prefix[token[:4]].add(token)
+                    words.add(token)
+        for token in words:
+            if token not in self.frequency:
+                self.vocabulary.append(token)
+            self.frequency[token] += 1
         for keyword in entry.keywords:
             norm = normalize(keyword)
             if norm:
                 self.keywords.append((norm, entry.id))
-
-    def add(self, entry: Entry) -> None:
-        self._add_phrasings(entry)
-        self._reweigh()
-
-    def _reweigh(self) -> None:
-        frequency = Counter(token for vocab in self._entry_vocab.values() for token in vocab)
-        entries = max(len(self._entry_vocab), 1)
-        self.idf = {token: math.log((entries + 1) / (count + 0.5)) for token, count in frequency.items()}
-        self.unseen_idf = math.log((entries + 1) / 0.5) * self.unseen_weight
-        self.vocabulary = sorted(self.idf)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -135,7 +128,7 @@ class PhrasingIndex:
                         for token in query.split())
 
     def _closest_known(self, token: str, similarity: float) -> str:
-        if token in self.idf or len(token) < 4 or not self.vocabulary:
+        if token in self.frequency or len(token) < 4 or not self.vocabulary:
             return token
         found = process.extractOne(token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=similarity)
         return found[0] if found else token
@@ -155,18 +148,23 @@ class PhrasingIndex:
         return {position: self.texts[position] for position in positions}
 
     def _shares(self, position: int, query_tokens: list[str]) -> bool:
-        return any(_covers(self.token_sets[position], token) for token in query_tokens)
+        tokens = frozenset(self.texts[position].split())
+        return any(_covers(tokens, token) for token in query_tokens)
 
     def weight(self, token: str) -> float:
         """How informative a word is: rare across entries weighs more; never-seen weighs most."""
-        return self.idf.get(token, self.unseen_idf)
+        entries = len(self.entry_ids) + 1
+        count = self.frequency.get(token, 0)
+        if not count:
+            return math.log(entries / 0.5) * self.unseen_weight
+        return math.log(entries / (count + 0.5))
 
     def _coverage(self, query_tokens: list[str], position: int, weigh: Callable[[str], float]) -> float:
         weights = [weigh(token) for token in query_tokens]
         total = sum(weights)
         if not total:
             return 1.0
-        tokens = self.token_sets[position]
+        tokens = frozenset(self.texts[position].split())
         return sum(w for token, w in zip(query_tokens, weights, strict=True) if _covers(tokens, token)) / total
 
     def scores(self, query: str, cutoff: float, bonus: float, floor: float = 0.5,
@@ -207,7 +205,7 @@ class Matcher:
         hidden: frozenset[str] = frozenset(),
     ) -> MatchResult:
         cfg = self.settings
-        query = self.index.correct(normalize(question), cfg.typo_similarity, overlay.idf if overlay else ())
+        query = self.index.correct(normalize(question), cfg.typo_similarity, overlay.frequency if overlay else ())
         if not query:
             return MatchResult(question, "none", None, 0.0)
         scores = self.index.scores(query, cfg.clarify_threshold, cfg.keyword_bonus, cfg.coverage_floor)

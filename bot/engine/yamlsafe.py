@@ -76,8 +76,13 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode) and node.tag == f"{_CORE}seq":
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, yaml.ScalarNode) and node.tag in _SCALAR_TAGS:
-            return self.scalars.construct_object(node)
+            return self._scalar(node)
         raise YamlRefused(node.start_mark.line + 1, f"unsupported YAML tag {node.tag!r} (only plain data is allowed)")
+
+    def _scalar(self, node: yaml.ScalarNode) -> object:
+        value = self.scalars.construct_object(node)
+        self.scalars.constructed_objects.pop(node, None)  # PyYAML caches every node; we need none
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict:
         result: dict = {}
@@ -88,7 +93,7 @@ class _Builder:
                 raise YamlRefused(line, "merge keys ('<<') are not supported; write the fields out")
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALAR_TAGS:
                 raise YamlRefused(line, "mapping keys must be plain scalars")
-            key = self.scalars.construct_object(key_node)
+            key = self._scalar(key_node)
             if key in result:
                 raise YamlRefused(line, f"duplicate key {key!r} (first at line {first_line[key]})")
             first_line[key] = line

@@ -35,7 +35,7 @@ SHIPPED = Engine.from_dir(PROJECT_ROOT / "knowledge")
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from([*sorted(SHIPPED.matcher.index.idf), "keto", "creatin", "xyz"]), max_size=8))
+@given(st.lists(st.sampled_from([*sorted(SHIPPED.matcher.index.vocabulary), "keto", "creatin", "xyz"]), max_size=8))
 def test_same_decisions_on_any_mix_of_known_words(words):
     question = " ".join(words)
     assert decisions(SHIPPED, [question], False) == decisions(SHIPPED, [question], True)
