@@ -27,7 +27,7 @@ def describe_follow_up(engine: Engine, view: EntryView, intent: FollowUp) -> str
     if intent == "sources":
         return "\n".join(f"- {s.citation} {s.link or ''}".rstrip() for s in view.sources) or "No sources listed."
     if intent == "more":
-        return view.more or "That's the whole answer; the sources have the detail."
+        return (view.more or "That's the whole answer; the sources have the detail.").replace("**", "")
     names = [title for rid, title in view.related if (e := engine.entry(rid)) and e.kind == "exercise"]
     return ("Exercises for this: " + ", ".join(names)) if names else "No linked exercises for this topic."
 

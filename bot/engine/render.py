@@ -92,12 +92,17 @@ def entry_view(kb: KnowledgeBase, entry: Entry) -> EntryView:
     return EntryView(**common, body=entry.summary, more=entry.evidence_summary, exercise=details)
 
 
+def _plain(text: str) -> str:
+    """Discord markdown a terminal would show literally: bold and italic markers."""
+    return text.replace("**", "").replace("__", "")
+
+
 def as_text(view: EntryView) -> str:
     """A plain-text rendering for terminals."""
     lines = [view.title.upper()]
     if view.verdict_label:
         lines.append(f"Verdict: {view.verdict_label}")
-    lines += ["", view.body, ""]
+    lines += ["", _plain(view.body), ""]
     if view.kind == "exercise":
         for key, label in (("muscles", "Trains"), ("secondary_muscles", "Also"), ("equipment", "Equipment")):
             if view.exercise.get(key):
@@ -108,7 +113,7 @@ def as_text(view: EntryView) -> str:
                 lines.append(f"{label}:")
                 lines += [f"  {i}. {item}" if key == "steps" else f"  - {item}"
                           for i, item in enumerate(view.exercise[key], 1)]
-        lines += ["", f"What the evidence says: {view.more}", ""]
+        lines += ["", f"What the evidence says: {_plain(view.more or '')}", ""]
     lines.append(f"Evidence: {view.evidence_label}")
     if view.sources:
         lines.append("Sources:")

@@ -28,3 +28,10 @@ def test_views_carry_sources_as_links_and_related_titles(fixture_engine):
 def test_exercise_text_has_steps_and_evidence(fixture_engine):
     text = as_text(fixture_engine.view("clamshell"))
     assert "1. Lie on your side" in text and "activation is not growth" in text
+
+
+def test_terminal_text_drops_discord_bold_markers(fixture_engine):
+    from dataclasses import replace
+
+    view = replace(fixture_engine.view("spot-reduction"), body="**No.** Training a muscle does not burn fat.")
+    assert "No. Training a muscle" in as_text(view) and "**" not in as_text(view)
