@@ -13,6 +13,7 @@ from bot.engine.conversation import ConversationMemory
 from bot.engine.engine import Engine, Scope
 from bot.engine.knowledge import validate_paths
 from bot.engine.yamlsafe import Problem
+from bot.engine_setup import build_engine
 from bot.settings import Settings
 from bot.storage.guild_store import GuildStore
 from bot.storage.records import Records
@@ -75,7 +76,7 @@ class MythBot(commands.Bot):
         """Re-read the curated knowledge off the event loop; keep the old engine if anything is wrong."""
         kb, problems = await asyncio.to_thread(validate_paths, [self.settings.knowledge_dir])
         if not problems:
-            self.engine = await asyncio.to_thread(Engine, kb, self.settings.match)
+            self.engine = await asyncio.to_thread(build_engine, self.settings, kb)
             log.info("reloaded knowledge: %d entries", len(kb.entries))
         else:
             log.warning("reload refused, %d problem(s); the previous knowledge stays in service", len(problems))
@@ -92,7 +93,7 @@ def create_bot(settings: Settings, *, engine: Engine | None = None, records: Rec
 
     Unless `scopes` is given, moderator entries come from a `GuildStore` in the data dir, checked
     against whatever curated knowledge the bot serves at the time (it follows reloads)."""
-    engine = engine or Engine.from_dir(settings.knowledge_dir, settings.match)
+    engine = engine or build_engine(settings)
     records = records or Records(settings.data_dir / "mythbot.sqlite3")
     bot = MythBot(settings, engine, records, scopes or CuratedOnly(), **client_options)
     if scopes is None:

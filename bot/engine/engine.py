@@ -12,7 +12,7 @@ from types import MappingProxyType
 from rapidfuzz import fuzz, process
 
 from bot.engine.knowledge import KnowledgeBase, load_knowledge
-from bot.engine.matcher import Matcher, MatchResult, MatchSettings, PhrasingIndex, Scored
+from bot.engine.matcher import Embeds, Matcher, MatchResult, MatchSettings, PhrasingIndex, Scored
 from bot.engine.normalize import normalize
 from bot.engine.render import EntryView, entry_view
 from bot.engine.schema import Entry, ExerciseEntry
@@ -22,16 +22,25 @@ EXERCISE_MATCH_THRESHOLD = 75.0
 
 @dataclass(frozen=True)
 class Scope:
-    """A guild's own entries (already validated) and the curated ids it hides."""
+    """A guild's own entries (already validated) and the curated ids it hides.
+
+    The index of its live entries is built by the engine that first needs it (with that engine's
+    scorers) and kept with the scope, which is replaced whenever the guild's entries change."""
 
     entries: Mapping[str, Entry] = field(default_factory=lambda: MappingProxyType({}))
     hidden: frozenset[str] = frozenset()
-    index: PhrasingIndex | None = None
+    _indexes: dict[bool, PhrasingIndex] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, entries: Mapping[str, Entry], hidden: frozenset[str] = frozenset()) -> "Scope":
-        live = {eid: e for eid, e in entries.items() if not e.retired}
-        return cls(MappingProxyType(dict(entries)), hidden, PhrasingIndex(live.values()))
+        return cls(MappingProxyType(dict(entries)), hidden)
+
+    def index_for(self, matcher: Matcher) -> PhrasingIndex:
+        index = self._indexes.get(matcher.semantic)
+        if index is None:
+            index = matcher.new_index(e for e in self.entries.values() if not e.retired)
+            self._indexes[matcher.semantic] = index
+        return index
 
 
 @dataclass(frozen=True)
@@ -41,9 +50,10 @@ class Reply:
 
 
 class Engine:
-    def __init__(self, kb: KnowledgeBase, settings: MatchSettings | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, settings: MatchSettings | None = None,
+                 embedder: Embeds | None = None) -> None:
         self.kb = kb
-        self.matcher = Matcher(kb.entries.values(), settings)
+        self.matcher = Matcher(kb.entries.values(), settings, embedder)
         live_exercises = [e for e in kb.exercises if not e.retired]
         self._exercise_names: list[str] = []
         self._exercise_ids: list[str] = []
@@ -53,8 +63,9 @@ class Engine:
                 self._exercise_ids.append(exercise.id)
 
     @classmethod
-    def from_dir(cls, directory: Path, settings: MatchSettings | None = None) -> "Engine":
-        return cls(load_knowledge(directory), settings)
+    def from_dir(cls, directory: Path, settings: MatchSettings | None = None,
+                 embedder: Embeds | None = None) -> "Engine":
+        return cls(load_knowledge(directory), settings, embedder)
 
     @property
     def settings(self) -> MatchSettings:
@@ -80,7 +91,7 @@ class Engine:
         result = self.matcher.match(
             question,
             passive=passive,
-            overlay=scope.index if scope else None,
+            overlay=scope.index_for(self.matcher) if scope and scope.entries else None,
             hidden=scope.hidden if scope else frozenset(),
         )
         view = self.view(result.entry, scope) if result.status == "answer" and result.entry else None

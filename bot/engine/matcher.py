@@ -1,38 +1,79 @@
 """Match a question to knowledge entries and decide: answer, ask which one was meant, or say none.
 
-Every phrasing of every entry (title, questions, aliases) is normalised once into a
-`PhrasingIndex`. A question is normalised the same way and scored against all of them with
-rapidfuzz's WRatio, which tolerates extra words and word order. An entry's score is its best
-phrasing's, plus a bonus when the question contains one of the entry's distinctive keywords.
+Two scorers look at every entry, and their scores are fused before anything is decided:
+
+- **fuzzy**: each phrasing (title, questions, aliases) is normalised once; a question is normalised
+  the same way and scored with rapidfuzz's WRatio (tolerant of extra words and word order), scaled
+  by how much of the question's informative weight the phrasing covers (IDF across entries). A
+  distinctive keyword in the question adds a bonus. An entry's fuzzy score is its best phrasing's.
+- **semantic** (optional, `semantic` extra): cosine similarity of sentence embeddings between the
+  question and the entry's phrasings (best one) blended with its title and answer.
+
+`fused = (1 - w) * fuzzy + w * 100 * semantic`. Coverage is computed for all phrasings at once with
+arrays, which bounds the fuzzy score of every phrasing from above; WRatio then runs only on the
+entries whose bound could still reach the top four, best bound first, so the top four (all a
+decision uses) are exactly those an exhaustive scan finds, at a cost that does not grow with how
+common the question's words are. Long messages are also scored sentence by sentence, and the work
+per message is bounded by caps on characters, words and sentences.
 """
 
+import heapq
 import math
+import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.engine.normalize import normalize
 from bot.engine.schema import Entry
 
+if TYPE_CHECKING:
+    from bot.engine.embeddings import Embedder
+
 Status = Literal["answer", "clarify", "none"]
+
+# Bounds on the work one message can cause, whatever its length.
+MAX_QUERY_TOKENS = 32  # distinct words scored for coverage (the most informative are kept)
+MAX_FUZZY_CHARS = 300  # the longest phrasing is 300 characters; WRatio never needs more
+MAX_SENTENCES = 4  # sentences of a long message scored besides the whole
+MAX_CORRECTIONS = 12  # unknown words looked up in the vocabulary per message
+TOP = 4  # entries ranked exactly: the answer, the runner-up and the alternatives
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 @dataclass(frozen=True)
 class MatchSettings:
-    """Decision thresholds (0-100), tuned on tests/eval; configurable per deployment."""
+    """Decision thresholds (0-100) and scorer weights, tuned on the evaluation sets.
+
+    The defaults are for fuzzy matching alone; `FUSED_DEFAULTS` holds the thresholds for fused
+    scores, used when the semantic scorer is available."""
 
     answer_threshold: float = 64.0
     clarify_threshold: float = 52.0
     margin: float = 7.0
     passive_threshold: float = 86.0
+    semantic_weight: float = 0.0  # w in fused = (1 - w) * fuzzy + w * semantic
+    phrasing_weight: float = 0.75  # semantic = a * best phrasing + (1 - a) * title and answer
+    asking_sentence_weight: float = 1.0  # a sentence of a long message that asks ("...?")
+    other_sentence_weight: float = 0.9  # any other sentence of it
     keyword_bonus: float = 8.0
     coverage_floor: float = 0.5
     unseen_weight: float = 1.5
     typo_similarity: float = 85.0
     max_alternatives: int = 3
+
+    def thresholds(self) -> dict[str, float]:
+        return {"answer_threshold": self.answer_threshold, "clarify_threshold": self.clarify_threshold,
+                "margin": self.margin, "passive_threshold": self.passive_threshold}
+
+
+FUZZY_DEFAULTS = MatchSettings()
+FUSED_DEFAULTS = MatchSettings(answer_threshold=58.0, clarify_threshold=36.0, margin=3.0, passive_threshold=80.0,
+                               semantic_weight=0.8)
 
 
 @dataclass(frozen=True)
@@ -63,53 +104,92 @@ def _contains_phrase(haystack: str, needle: str) -> bool:
     return bool(needle) and f" {needle} " in f" {haystack} "
 
 
-def _covers(tokens: frozenset[str], token: str) -> bool:
-    """Whether a phrasing has this word, or the same stem ("bloating" / "bloated")."""
-    if token in tokens:
+def _covers(known: str, token: str) -> bool:
+    """Whether a phrasing word stands for a question word: the same, or the same stem ("bloating" / "bloated")."""
+    if known == token:
         return True
-    return len(token) >= 4 and any(len(t) >= 4 and (t.startswith(token[:5]) or token.startswith(t[:5]))
-                                   for t in tokens)
+    return len(token) >= 4 and len(known) >= 4 and (known.startswith(token[:5]) or token.startswith(known[:5]))
+
+
+class Embeds(Protocol):
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def entry_document(entry: Entry) -> str:
+    """What the semantic scorer reads as an entry's gist besides its phrasings: title and short answer."""
+    body = getattr(entry, "answer", None) or getattr(entry, "summary", "")
+    return f"{entry.title}. {body.replace('**', '')}"
 
 
 class PhrasingIndex:
-    """The normalised phrasings and keywords of a fixed set of entries.
+    """The phrasings of a set of entries, as arrays the scorers read without per-phrasing Python work.
 
-    A phrasing's score is its WRatio against the question, scaled by how much of the question it
-    explains: each question word weighs its rarity across entries (IDF), so a phrasing that matches
-    only "hip dips" scores low on a question that is really about weight loss or keto.
-    """
+    Word weights (IDF across entries) are derived on demand, so adding an entry rebuilds nothing."""
 
-    def __init__(self, entries: Iterable[Entry], unseen_weight: float = 1.0) -> None:
+    def __init__(self, entries: Iterable[Entry], unseen_weight: float = 1.0, embedder: Embeds | None = None) -> None:
         self.unseen_weight = unseen_weight
+        self.embedder = embedder
+        self.exhaustive = False  # True runs WRatio on every phrasing that shares a word (tests compare)
         self.texts: list[str] = []
-        self.owners: list[str] = []
+        self.entry_ids: list[str] = []
+        self.entry_position: dict[str, int] = {}
+        self._owners: list[int] = []
         self.postings: dict[str, list[int]] = defaultdict(list)
         self._by_prefix: dict[str, set[str]] = defaultdict(set)
-        self.exhaustive = False  # True scores every phrasing (tests compare it with the prefilter)
-        self.keywords: list[tuple[str, str]] = []
-        self.entry_ids: set[str] = set()
         self.frequency: Counter[str] = Counter()  # in how many entries each word appears
         self.vocabulary: list[str] = []
+        self.keywords: list[tuple[str, int]] = []
+        self._arrays: dict[str, np.ndarray] = {}
+        self._covering_cache: dict[str, tuple[str, ...]] = {}
+        self._owner_array: np.ndarray | None = None
+        self._vectors: list[np.ndarray] = []  # phrasing embeddings, in blocks as they were added
+        self._documents: list[np.ndarray] = []  # one embedding per entry
+        self._vector_array: np.ndarray | None = None
+        self._document_array: np.ndarray | None = None
+        self.add_all([entry for entry in entries if not entry.retired])
+
+    # -- building -----------------------------------------------------------------------------------
+
+    def add_all(self, entries: Sequence[Entry]) -> None:
+        """Index entries; with an embedder, their phrasings are embedded in one batch."""
+        added: list[tuple[int, list[str]]] = []
         for entry in entries:
-            if not entry.retired:
-                self.add(entry)
+            position, texts = self._add_text(entry)
+            added.append((position, texts))
+        if self.embedder is not None and entries:
+            raw = [text for _, texts in added for text in texts]
+            vectors = self.embedder.embed(raw + [entry_document(entry) for entry in entries])
+            self._vectors.append(vectors[: len(raw)])
+            self._documents.append(vectors[len(raw):])
+            self._vector_array = self._document_array = None
 
     def add(self, entry: Entry) -> None:
-        """Index one more entry. Word weights are derived on demand, so nothing else is rebuilt."""
-        self.entry_ids.add(entry.id)
+        """Index one more entry (a moderator's new entry): its words, and its embeddings if semantic."""
+        self.add_all([entry])
+
+    def _add_text(self, entry: Entry) -> tuple[int, list[str]]:
+        position = self.entry_position.get(entry.id)
+        if position is None:
+            position = len(self.entry_ids)
+            self.entry_ids.append(entry.id)
+            self.entry_position[entry.id] = position
         seen: set[str] = set()
+        raw: list[str] = []
         words: set[str] = set()
         for text in entry.phrasings:
             norm = normalize(text)
-            if norm and norm not in seen:
-                seen.add(norm)
-                position = len(self.texts)
-                self.texts.append(norm)
-                self.owners.append(entry.id)
-                for token in set(norm.split()):
-                    self.postings[token].append(position)
-                    self._by_prefix[token[:4]].add(token)
-                    words.add(token)
+            if not norm or norm in seen:
+                continue
+            seen.add(norm)
+            raw.append(text)
+            phrasing = len(self.texts)
+            self.texts.append(norm)
+            self._owners.append(position)
+            for token in set(norm.split()):
+                self.postings[token].append(phrasing)
+                self._by_prefix[token[:4]].add(token)
+                self._arrays.pop(token, None)
+                words.add(token)
         for token in words:
             if token not in self.frequency:
                 self.vocabulary.append(token)
@@ -117,39 +197,33 @@ class PhrasingIndex:
         for keyword in entry.keywords:
             norm = normalize(keyword)
             if norm:
-                self.keywords.append((norm, entry.id))
+                self.keywords.append((norm, position))
+        self._owner_array = None
+        self._covering_cache.clear()
+        return position, raw
 
     def __len__(self) -> int:
         return len(self.texts)
 
-    def correct(self, query: str, similarity: float, also_known: Container[str] = ()) -> str:
-        """Map words the index has never seen to a close known word ("clamshel" -> "clamshell")."""
-        return " ".join(token if token in also_known else self._closest_known(token, similarity)
-                        for token in query.split())
+    @property
+    def owners(self) -> np.ndarray:
+        if self._owner_array is None or len(self._owner_array) != len(self._owners):
+            self._owner_array = np.asarray(self._owners, dtype=np.int32)
+        return self._owner_array
 
-    def _closest_known(self, token: str, similarity: float) -> str:
-        if token in self.frequency or len(token) < 4 or not self.vocabulary:
-            return token
-        found = process.extractOne(token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=similarity)
-        return found[0] if found else token
+    @property
+    def semantic(self) -> bool:
+        return self.embedder is not None
 
-    def _candidates(self, query_tokens: list[str]) -> dict[int, str]:
-        """The phrasings that share a word or stem with the question, by position.
+    def vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(phrasing embeddings, entry embeddings), each row aligned with `texts` / `entry_ids`."""
+        if self._vector_array is None or self._document_array is None:
+            self._vector_array = np.concatenate(self._vectors) if self._vectors else np.zeros((0, 384), np.float32)
+            self._document_array = (np.concatenate(self._documents) if self._documents
+                                    else np.zeros((0, 384), np.float32))
+        return self._vector_array, self._document_array
 
-        Any other phrasing covers none of the question, so it scores at most `floor` x 100, below
-        the clarify bar: skipping it changes no decision and keeps large bases fast."""
-        if self.exhaustive:
-            return {position: text for position, text in enumerate(self.texts) if self._shares(position, query_tokens)}
-        positions: set[int] = set()
-        for token in query_tokens:
-            for known in self._by_prefix.get(token[:4], ()) if len(token) >= 4 else (token,):
-                if _covers(frozenset((known,)), token):
-                    positions.update(self.postings.get(known, ()))
-        return {position: self.texts[position] for position in positions}
-
-    def _shares(self, position: int, query_tokens: list[str]) -> bool:
-        tokens = frozenset(self.texts[position].split())
-        return any(_covers(tokens, token) for token in query_tokens)
+    # -- words --------------------------------------------------------------------------------------
 
     def weight(self, token: str) -> float:
         """How informative a word is: rare across entries weighs more; never-seen weighs most."""
@@ -159,42 +233,112 @@ class PhrasingIndex:
             return math.log(entries / 0.5) * self.unseen_weight
         return math.log(entries / (count + 0.5))
 
-    def _coverage(self, query_tokens: list[str], position: int, weigh: Callable[[str], float]) -> float:
-        weights = [weigh(token) for token in query_tokens]
+    def correct(self, query: str, similarity: float, also_known: Container[str] = ()) -> str:
+        """Map words the index has never seen to a close known word ("clamshel" -> "clamshell")."""
+        budget = MAX_CORRECTIONS
+        words = []
+        for token in query.split():
+            if token in also_known or token in self.frequency or len(token) < 4 or budget <= 0:
+                words.append(token)
+                continue
+            budget -= 1
+            words.append(self._closest_known(token, similarity))
+        return " ".join(words)
+
+    def _closest_known(self, token: str, similarity: float) -> str:
+        if not self.vocabulary:
+            return token
+        found = process.extractOne(token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=similarity)
+        return found[0] if found else token
+
+    def _covering(self, token: str) -> tuple[str, ...]:
+        """The known words that stand for this question word (cached until the vocabulary grows)."""
+        found = self._covering_cache.get(token)
+        if found is None:
+            known = self._by_prefix.get(token[:4], ()) if len(token) >= 4 else (token,)
+            found = tuple(sorted(word for word in known if word in self.postings and _covers(word, token)))
+            if len(self._covering_cache) < 50_000:
+                self._covering_cache[token] = found
+        return found
+
+    def _positions(self, token: str) -> np.ndarray | None:
+        """Phrasings that contain a word standing for `token`, each once."""
+        words = self._covering(token)
+        if not words:
+            return None
+        arrays = [self._posting_array(word) for word in words]
+        return arrays[0] if len(arrays) == 1 else np.unique(np.concatenate(arrays))
+
+    def _posting_array(self, word: str) -> np.ndarray:
+        array = self._arrays.get(word)
+        if array is None:
+            array = self._arrays[word] = np.asarray(self.postings[word], dtype=np.int32)
+        return array
+
+    # -- fuzzy --------------------------------------------------------------------------------------
+
+    def coverage(self, tokens: Sequence[str], weigh: Callable[[str], float]) -> tuple[np.ndarray, np.ndarray]:
+        """(positions of the phrasings sharing a word, the share of the question's weight each covers)."""
+        weights = [weigh(token) for token in tokens]
         total = sum(weights)
-        if not total:
-            return 1.0
-        tokens = frozenset(self.texts[position].split())
-        return sum(w for token, w in zip(query_tokens, weights, strict=True) if _covers(tokens, token)) / total
+        hits: list[tuple[np.ndarray, float]] = []
+        for token, weight in zip(tokens, weights, strict=True):
+            positions = self._positions(token)
+            if positions is not None:
+                hits.append((positions, weight))
+        if not hits or total <= 0:
+            return np.zeros(0, np.int32), np.zeros(0)
+        touched = np.unique(np.concatenate([positions for positions, _ in hits]))
+        share = np.zeros(len(touched))
+        for positions, weight in hits:
+            share[np.searchsorted(touched, positions)] += weight
+        return touched, share / total
 
-    def scores(self, query: str, cutoff: float, bonus: float, floor: float = 0.5,
-               weigh: Callable[[str], float] | None = None) -> dict[str, float]:
-        """Best score per entry for a normalised query, keyword bonus included, above `cutoff`.
+    def keyword_entries(self, query: str) -> set[int]:
+        return {position for keyword, position in self.keywords if _contains_phrase(query, keyword)}
 
-        `weigh` gives each word's weight; a guild's small index passes the curated index's, so a
-        word only that guild uses counts as rare rather than as common."""
-        weigh = weigh or self.weight
-        best: dict[str, float] = {}
-        query_tokens = list(dict.fromkeys(query.split()))
-        hits = process.extract(query, self._candidates(query_tokens), scorer=fuzz.WRatio, processor=None,
-                               limit=None, score_cutoff=max(cutoff - bonus, 0))
-        for _, score, position in hits:
-            owner = self.owners[position]
-            scaled = score * (floor + (1 - floor) * self._coverage(query_tokens, position, weigh))
-            if scaled > best.get(owner, 0.0):
-                best[owner] = scaled
-        for keyword, owner in self.keywords:
-            if owner in best and _contains_phrase(query, keyword):
-                best[owner] = min(100.0, best[owner] + bonus)
-        return best
+
+@dataclass
+class _Layer:
+    """One index's view of a question: coverage, bounds, and the exact scores computed so far."""
+
+    index: PhrasingIndex
+    query: str
+    touched: np.ndarray
+    factor: np.ndarray  # floor + (1 - floor) * coverage, per touched phrasing
+    bonus_entries: set[int]
+    fuzzy_bound: np.ndarray  # per entry position
+    semantic: np.ndarray  # per entry position, 0-100
+    by_entry: dict[int, np.ndarray] = field(default_factory=dict)  # entry -> indices into touched
+
+    def exact_fuzzy(self, position: int, bonus: float) -> float:
+        mine = self.by_entry.get(position)
+        if mine is None or not len(mine):
+            return 0.0
+        choices = [self.index.texts[self.touched[i]] for i in mine]
+        raw = process.cdist([self.query], choices, scorer=fuzz.WRatio, dtype=np.float32)[0]
+        score = float((raw * self.factor[mine]).max())
+        if position in self.bonus_entries and score > 0:
+            score = min(100.0, score + bonus)
+        return score
 
 
 class Matcher:
     """Answers questions from a curated index, optionally with a guild's own index on top."""
 
-    def __init__(self, entries: Iterable[Entry], settings: MatchSettings | None = None) -> None:
-        self.settings = settings or MatchSettings()
-        self.index = PhrasingIndex(entries, self.settings.unseen_weight)
+    def __init__(self, entries: Iterable[Entry], settings: MatchSettings | None = None,
+                 embedder: "Embedder | Embeds | None" = None) -> None:
+        self.settings = settings or (FUSED_DEFAULTS if embedder is not None else FUZZY_DEFAULTS)
+        self.embedder = embedder
+        self.index = PhrasingIndex(entries, self.settings.unseen_weight, embedder)
+
+    @property
+    def semantic(self) -> bool:
+        return self.embedder is not None and self.settings.semantic_weight > 0
+
+    def new_index(self, entries: Iterable[Entry]) -> PhrasingIndex:
+        """An index for a guild's own entries, scored the same way as the curated one."""
+        return PhrasingIndex(entries, self.settings.unseen_weight, self.embedder)
 
     def match(
         self,
@@ -204,33 +348,128 @@ class Matcher:
         overlay: PhrasingIndex | None = None,
         hidden: frozenset[str] = frozenset(),
     ) -> MatchResult:
+        return self.decide(question, self.rank(question, overlay=overlay, hidden=hidden), passive=passive)
+
+    def rank(self, question: str, *, overlay: PhrasingIndex | None = None,
+             hidden: frozenset[str] = frozenset()) -> list[Scored]:
+        """The best entries for a question by fused score, best first (at most `TOP`)."""
+        parts = _parts(question)
+        if not parts:
+            return []
+        vectors = self.embedder.embed(parts) if self.semantic and self.embedder is not None else None
+        best: dict[str, float] = {}
         cfg = self.settings
-        query = self.index.correct(normalize(question), cfg.typo_similarity, overlay.frequency if overlay else ())
-        if not query:
-            return MatchResult(question, "none", None, 0.0)
-        scores = self.index.scores(query, cfg.clarify_threshold, cfg.keyword_bonus, cfg.coverage_floor)
-        if overlay is not None:
-            overlay_scores = overlay.scores(query, cfg.clarify_threshold, cfg.keyword_bonus, cfg.coverage_floor,
-                                            weigh=self.index.weight)
-            for entry_id, score in overlay_scores.items():
-                scores[entry_id] = max(score, scores.get(entry_id, 0.0))
-        ranked = sorted(
-            (Scored(entry_id, score) for entry_id, score in scores.items() if entry_id not in hidden),
-            key=lambda s: (-s.score, s.entry),
-        )
-        return self.decide(question, ranked, passive=passive)
+        for i, part in enumerate(parts):
+            weight = 1.0 if i == 0 else (cfg.asking_sentence_weight if part.rstrip().endswith("?")
+                                          else cfg.other_sentence_weight)
+            vector = vectors[i] if vectors is not None else None
+            for scored in self._rank_part(part, vector, overlay, hidden):
+                best[scored.entry] = max(best.get(scored.entry, 0.0), weight * scored.score)
+        ranked = sorted((Scored(e, s) for e, s in best.items()), key=lambda s: (-s.score, s.entry))
+        return ranked[:TOP]
+
+    def _rank_part(self, text: str, vector: np.ndarray | None, overlay: PhrasingIndex | None,
+                   hidden: frozenset[str]) -> list[Scored]:
+        cfg = self.settings
+        query = self.index.correct(normalize(text), cfg.typo_similarity, overlay.frequency if overlay else ())
+        tokens = self._query_tokens(query)
+        layers = [self._layer(self.index, query[:MAX_FUZZY_CHARS], tokens, vector)]
+        if overlay is not None and len(overlay):
+            layers.append(self._layer(overlay, query[:MAX_FUZZY_CHARS], tokens, vector))
+        return self._top(layers, hidden)
+
+    def _query_tokens(self, query: str) -> list[str]:
+        tokens = list(dict.fromkeys(query.split()))
+        if len(tokens) > MAX_QUERY_TOKENS:  # keep the most informative words, in their order
+            keep = set(heapq.nlargest(MAX_QUERY_TOKENS, tokens, key=self.index.weight))
+            tokens = [token for token in tokens if token in keep]
+        return tokens
+
+    def _layer(self, index: PhrasingIndex, query: str, tokens: list[str], vector: np.ndarray | None) -> _Layer:
+        cfg = self.settings
+        entries = len(index.entry_ids)
+        touched, share = index.coverage(tokens, self.index.weight) if tokens else (np.zeros(0, np.int32),
+                                                                                    np.zeros(0))
+        factor = cfg.coverage_floor + (1 - cfg.coverage_floor) * share
+        owners = index.owners[touched] if len(touched) else np.zeros(0, np.int32)
+        bound = np.zeros(entries)
+        np.maximum.at(bound, owners, 100.0 * factor)
+        bonus_entries = index.keyword_entries(query) if len(touched) else set()
+        for position in bonus_entries:
+            bound[position] = min(100.0, bound[position] + cfg.keyword_bonus)
+        semantic = np.zeros(entries)
+        if vector is not None and index.semantic and entries:
+            phrasing_vectors, documents = index.vectors()
+            best = np.full(entries, -1.0)
+            np.maximum.at(best, index.owners, phrasing_vectors @ vector)
+            blended = cfg.phrasing_weight * best + (1 - cfg.phrasing_weight) * (documents @ vector)
+            semantic = 100.0 * np.clip(blended, 0.0, 1.0)
+        by_entry: dict[int, np.ndarray] = {}
+        if len(touched):
+            order = np.argsort(owners, kind="stable")
+            splits = np.flatnonzero(np.diff(owners[order])) + 1
+            for group in np.split(order, splits):
+                by_entry[int(owners[group[0]])] = group
+        return _Layer(index, query, touched, factor, bonus_entries, bound, semantic, by_entry)
+
+    def _top(self, layers: list[_Layer], hidden: frozenset[str]) -> list[Scored]:
+        """The `TOP` best entries by exact fused score, computing WRatio only where it can matter."""
+        w = self.settings.semantic_weight if self.semantic else 0.0
+        bounds: dict[str, float] = {}
+        where: dict[str, list[tuple[_Layer, int]]] = defaultdict(list)
+        for layer in layers:
+            for position, entry_id in enumerate(layer.index.entry_ids):
+                if entry_id in hidden and layer is layers[0]:
+                    continue
+                where[entry_id].append((layer, position))
+        for entry_id, places in where.items():
+            fuzzy_bound = max(layer.fuzzy_bound[position] for layer, position in places)
+            semantic = max(layer.semantic[position] for layer, position in places)
+            if fuzzy_bound > 0 or semantic > 0:
+                bounds[entry_id] = (1 - w) * fuzzy_bound + w * semantic
+        exhaustive = any(layer.index.exhaustive for layer in layers)
+        best: list[Scored] = []
+        for entry_id in sorted(bounds, key=lambda e: (-bounds[e], e)):
+            if not exhaustive and len(best) >= TOP and bounds[entry_id] < best[TOP - 1].score:
+                break
+            places = where[entry_id]
+            fuzzy_score = max(layer.exact_fuzzy(position, self.settings.keyword_bonus) for layer, position in places)
+            semantic = max(layer.semantic[position] for layer, position in places)
+            score = (1 - w) * fuzzy_score + w * semantic
+            if score > 0:
+                best.append(Scored(entry_id, min(100.0, score)))
+                best.sort(key=lambda s: (-s.score, s.entry))
+                del best[TOP:]
+        return best
 
     def decide(self, question: str, ranked: list[Scored], *, passive: bool = False) -> MatchResult:
-        cfg = self.settings
-        if not ranked:
-            return MatchResult(question, "none", None, 0.0)
-        top = ranked[0]
-        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        alternatives = tuple(ranked[1 : 1 + cfg.max_alternatives])
-        clear = top.score - runner_up >= cfg.margin
-        if top.score >= (cfg.passive_threshold if passive else cfg.answer_threshold) and clear:
-            return MatchResult(question, "answer", top.entry, top.score, alternatives)
-        if not passive and top.score >= cfg.clarify_threshold:
-            close = tuple(s for s in ranked[1 : cfg.max_alternatives] if top.score - s.score < cfg.margin)
-            return MatchResult(question, "clarify", top.entry, top.score, close)
-        return MatchResult(question, "none", None, top.score, tuple(ranked[: cfg.max_alternatives]))
+        return decide(question, ranked, self.settings, passive=passive)
+
+
+def decide(question: str, ranked: list[Scored], cfg: MatchSettings, *, passive: bool = False) -> MatchResult:
+    """Answer when the best entry is over the bar with a clear lead, ask when it is close, else none."""
+    if not ranked:
+        return MatchResult(question, "none", None, 0.0)
+    top = ranked[0]
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    alternatives = tuple(ranked[1 : 1 + cfg.max_alternatives])
+    clear = top.score - runner_up >= cfg.margin
+    if top.score >= (cfg.passive_threshold if passive else cfg.answer_threshold) and clear:
+        return MatchResult(question, "answer", top.entry, top.score, alternatives)
+    if not passive and top.score >= cfg.clarify_threshold:
+        close = tuple(s for s in ranked[1 : cfg.max_alternatives] if top.score - s.score < cfg.margin)
+        return MatchResult(question, "clarify", top.entry, top.score, close)
+    return MatchResult(question, "none", None, top.score, tuple(ranked[: cfg.max_alternatives]))
+
+
+def _parts(question: str) -> list[str]:
+    """The message as a whole, then (for a long one) its sentences that ask first, at most `MAX_SENTENCES`."""
+    whole = question.strip()
+    if not normalize(whole):
+        return []
+    sentences = [s.strip() for s in _SENTENCE_END.split(whole) if s and normalize(s)]
+    if len(sentences) < 2:
+        return [whole]
+    asking = [s for s in sentences if s.rstrip().endswith("?")]
+    others = [s for s in sentences if not s.rstrip().endswith("?")]
+    return [whole, *(asking + others)[:MAX_SENTENCES]]
