@@ -53,7 +53,7 @@ class Engine:
     def __init__(self, kb: KnowledgeBase, settings: MatchSettings | None = None,
                  embedder: Embeds | None = None) -> None:
         self.kb = kb
-        self.matcher = Matcher(kb.entries.values(), settings, embedder)
+        self.matcher = Matcher(kb.entries.values(), settings, embedder, kb.out_of_scope.values())
         live_exercises = [e for e in kb.exercises if not e.retired]
         self._exercise_names: list[str] = []
         self._exercise_ids: list[str] = []

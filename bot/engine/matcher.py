@@ -60,6 +60,7 @@ class MatchSettings:
     phrasing_weight: float = 0.75  # semantic = a * best phrasing + (1 - a) * title and answer
     asking_sentence_weight: float = 1.0  # a sentence of a long message that asks ("...?")
     other_sentence_weight: float = 0.9  # any other sentence of it
+    out_of_scope_margin: float = 0.0  # an out-of-scope topic this close to the best entry means "no answer"
     keyword_bonus: float = 8.0
     coverage_floor: float = 0.5
     unseen_weight: float = 1.5
@@ -89,6 +90,7 @@ class MatchResult:
     entry: str | None
     score: float
     alternatives: tuple[Scored, ...] = field(default=())
+    out_of_scope: str | None = None  # the known off-topic subject the question was closest to, if any
 
     def to_dict(self) -> dict:
         return {
@@ -115,10 +117,40 @@ class Embeds(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def entry_document(entry: Entry) -> str:
+def entry_document(entry: "Entry | Topic") -> str:
     """What the semantic scorer reads as an entry's gist besides its phrasings: title and short answer."""
-    body = getattr(entry, "answer", None) or getattr(entry, "summary", "")
-    return f"{entry.title}. {body.replace('**', '')}"
+    body = getattr(entry, "answer", None) or getattr(entry, "summary", None) or ""
+    return f"{entry.title}. {body.replace('**', '')}".strip()
+
+
+@dataclass(frozen=True)
+class Topic:
+    """An out-of-scope subject, indexed like an entry under the id `~<id>` so it can never answer."""
+
+    id: str
+    title: str
+    questions: tuple[str, ...]
+    keywords: tuple[str, ...] = ()
+    retired: bool = False
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        return (self.title, *self.questions)
+
+
+TOPIC_PREFIX = "~"
+
+
+def topics_of(out_of_scope: Iterable) -> list[Topic]:
+    return [Topic(TOPIC_PREFIX + t.id, t.title, tuple(t.questions)) for t in out_of_scope]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The best entries for a question, best first, and the closest out-of-scope topic if it could matter."""
+
+    entries: tuple[Scored, ...] = ()
+    out_of_scope: Scored | None = None
 
 
 class PhrasingIndex:
@@ -327,10 +359,10 @@ class Matcher:
     """Answers questions from a curated index, optionally with a guild's own index on top."""
 
     def __init__(self, entries: Iterable[Entry], settings: MatchSettings | None = None,
-                 embedder: "Embedder | Embeds | None" = None) -> None:
+                 embedder: "Embedder | Embeds | None" = None, out_of_scope: Iterable = ()) -> None:
         self.settings = settings or (FUSED_DEFAULTS if embedder is not None else FUZZY_DEFAULTS)
         self.embedder = embedder
-        self.index = PhrasingIndex(entries, self.settings.unseen_weight, embedder)
+        self.index = PhrasingIndex([*entries, *topics_of(out_of_scope)], self.settings.unseen_weight, embedder)
 
     @property
     def semantic(self) -> bool:
@@ -348,14 +380,16 @@ class Matcher:
         overlay: PhrasingIndex | None = None,
         hidden: frozenset[str] = frozenset(),
     ) -> MatchResult:
-        return self.decide(question, self.rank(question, overlay=overlay, hidden=hidden), passive=passive)
+        ranking = self.rank(question, overlay=overlay, hidden=hidden)
+        return decide(question, list(ranking.entries), self.settings, passive=passive,
+                      out_of_scope=ranking.out_of_scope)
 
     def rank(self, question: str, *, overlay: PhrasingIndex | None = None,
-             hidden: frozenset[str] = frozenset()) -> list[Scored]:
+             hidden: frozenset[str] = frozenset()) -> Ranking:
         """The best entries for a question by fused score, best first (at most `TOP`)."""
         parts = _parts(question)
         if not parts:
-            return []
+            return Ranking()
         vectors = self.embedder.embed(parts) if self.semantic and self.embedder is not None else None
         best: dict[str, float] = {}
         cfg = self.settings
@@ -366,7 +400,12 @@ class Matcher:
             for scored in self._rank_part(part, vector, overlay, hidden):
                 best[scored.entry] = max(best.get(scored.entry, 0.0), weight * scored.score)
         ranked = sorted((Scored(e, s) for e, s in best.items()), key=lambda s: (-s.score, s.entry))
-        return ranked[:TOP]
+        entries = tuple(s for s in ranked if not s.entry.startswith(TOPIC_PREFIX))[:TOP]
+        topic = next((s for s in ranked if s.entry.startswith(TOPIC_PREFIX)), None)
+        taught_here = bool(entries) and overlay is not None and entries[0].entry in overlay.entry_position
+        if topic is None or taught_here:
+            return Ranking(entries)
+        return Ranking(entries, Scored(topic.entry.removeprefix(TOPIC_PREFIX), topic.score))
 
     def _rank_part(self, text: str, vector: np.ndarray | None, overlay: PhrasingIndex | None,
                    hidden: frozenset[str]) -> list[Scored]:
@@ -428,29 +467,43 @@ class Matcher:
             if fuzzy_bound > 0 or semantic > 0:
                 bounds[entry_id] = (1 - w) * fuzzy_bound + w * semantic
         exhaustive = any(layer.index.exhaustive for layer in layers)
-        best: list[Scored] = []
-        for entry_id in sorted(bounds, key=lambda e: (-bounds[e], e)):
-            if not exhaustive and len(best) >= TOP and bounds[entry_id] < best[TOP - 1].score:
-                break
+
+        def exact(entry_id: str) -> Scored:
             places = where[entry_id]
             fuzzy_score = max(layer.exact_fuzzy(position, self.settings.keyword_bonus) for layer, position in places)
             semantic = max(layer.semantic[position] for layer, position in places)
-            score = (1 - w) * fuzzy_score + w * semantic
-            if score > 0:
-                best.append(Scored(entry_id, min(100.0, score)))
+            return Scored(entry_id, min(100.0, (1 - w) * fuzzy_score + w * semantic))
+
+        best: list[Scored] = []
+        topics = sorted((e for e in bounds if e.startswith(TOPIC_PREFIX)), key=lambda e: (-bounds[e], e))
+        for entry_id in sorted((e for e in bounds if not e.startswith(TOPIC_PREFIX)), key=lambda e: (-bounds[e], e)):
+            if not exhaustive and len(best) >= TOP and bounds[entry_id] < best[TOP - 1].score:
+                break
+            scored = exact(entry_id)
+            if scored.score > 0:
+                best.append(scored)
                 best.sort(key=lambda s: (-s.score, s.entry))
                 del best[TOP:]
-        return best
+        floor = best[0].score - self.settings.out_of_scope_margin if best else 0.0
+        closest = max((exact(t) for t in topics if exhaustive or bounds[t] >= floor),
+                      key=lambda s: (s.score, s.entry), default=None)
+        return best + ([closest] if closest is not None and closest.score > 0 else [])
 
     def decide(self, question: str, ranked: list[Scored], *, passive: bool = False) -> MatchResult:
         return decide(question, ranked, self.settings, passive=passive)
 
 
-def decide(question: str, ranked: list[Scored], cfg: MatchSettings, *, passive: bool = False) -> MatchResult:
-    """Answer when the best entry is over the bar with a clear lead, ask when it is close, else none."""
+def decide(question: str, ranked: list[Scored], cfg: MatchSettings, *, passive: bool = False,
+           out_of_scope: Scored | None = None) -> MatchResult:
+    """Answer when the best entry is over the bar with a clear lead, ask when it is close, else none.
+
+    A question at least as close to a known out-of-scope subject as to the best entry gets none."""
     if not ranked:
-        return MatchResult(question, "none", None, 0.0)
+        return MatchResult(question, "none", None, 0.0, out_of_scope=out_of_scope.entry if out_of_scope else None)
     top = ranked[0]
+    if out_of_scope is not None and out_of_scope.score >= top.score - cfg.out_of_scope_margin:
+        return MatchResult(question, "none", None, top.score, tuple(ranked[: cfg.max_alternatives]),
+                           out_of_scope=out_of_scope.entry)
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     alternatives = tuple(ranked[1 : 1 + cfg.max_alternatives])
     clear = top.score - runner_up >= cfg.margin
