@@ -18,8 +18,10 @@ per message is bounded by caps on characters, words and sentences.
 """
 
 import heapq
+import itertools
 import math
 import re
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -156,24 +158,26 @@ class Ranking:
 class PhrasingIndex:
     """The phrasings of a set of entries, as arrays the scorers read without per-phrasing Python work.
 
-    Word weights (IDF across entries) are derived on demand, so adding an entry rebuilds nothing."""
+    An entry's phrasings sit next to each other (`spans`), postings are compact integer arrays, and
+    word weights (IDF across entries) are derived on demand, so adding an entry rebuilds nothing."""
 
     def __init__(self, entries: Iterable[Entry], unseen_weight: float = 1.0, embedder: Embeds | None = None) -> None:
         self.unseen_weight = unseen_weight
         self.embedder = embedder
-        self.exhaustive = False  # True runs WRatio on every phrasing that shares a word (tests compare)
+        self.exhaustive = False  # True runs WRatio on every entry that shares a word (tests compare)
         self.texts: list[str] = []
         self.entry_ids: list[str] = []
         self.entry_position: dict[str, int] = {}
-        self._owners: list[int] = []
-        self.postings: dict[str, list[int]] = defaultdict(list)
+        self._owners = array("i")
+        self._starts = array("i")
+        self._ends = array("i")
+        self.postings: dict[str, array] = {}
         self._by_prefix: dict[str, set[str]] = defaultdict(set)
         self.frequency: Counter[str] = Counter()  # in how many entries each word appears
         self.vocabulary: list[str] = []
         self.keywords: list[tuple[str, int]] = []
-        self._arrays: dict[str, np.ndarray] = {}
         self._covering_cache: dict[str, tuple[str, ...]] = {}
-        self._owner_array: np.ndarray | None = None
+        self._topic_mask: np.ndarray | None = None
         self._vectors: list[np.ndarray] = []  # phrasing embeddings, in blocks as they were added
         self._documents: list[np.ndarray] = []  # one embedding per entry
         self._vector_array: np.ndarray | None = None
@@ -182,29 +186,25 @@ class PhrasingIndex:
 
     # -- building -----------------------------------------------------------------------------------
 
-    def add_all(self, entries: Sequence[Entry]) -> None:
+    def add_all(self, entries: Sequence["Entry | Topic"]) -> None:
         """Index entries; with an embedder, their phrasings are embedded in one batch."""
-        added: list[tuple[int, list[str]]] = []
-        for entry in entries:
-            position, texts = self._add_text(entry)
-            added.append((position, texts))
-        if self.embedder is not None and entries:
-            raw = [text for _, texts in added for text in texts]
-            vectors = self.embedder.embed(raw + [entry_document(entry) for entry in entries])
-            self._vectors.append(vectors[: len(raw)])
-            self._documents.append(vectors[len(raw):])
+        fresh = [entry for entry in entries if entry.id not in self.entry_position]
+        raw = [text for entry in fresh for text in self._add_text(entry)]
+        if self.embedder is not None and fresh:
+            vectors = self.embedder.embed(raw + [entry_document(entry) for entry in fresh])
+            self._vectors.append(np.asarray(vectors[: len(raw)], dtype=np.float32))
+            self._documents.append(np.asarray(vectors[len(raw):], dtype=np.float32))
             self._vector_array = self._document_array = None
 
     def add(self, entry: Entry) -> None:
         """Index one more entry (a moderator's new entry): its words, and its embeddings if semantic."""
         self.add_all([entry])
 
-    def _add_text(self, entry: Entry) -> tuple[int, list[str]]:
-        position = self.entry_position.get(entry.id)
-        if position is None:
-            position = len(self.entry_ids)
-            self.entry_ids.append(entry.id)
-            self.entry_position[entry.id] = position
+    def _add_text(self, entry: "Entry | Topic") -> list[str]:
+        position = len(self.entry_ids)
+        self.entry_ids.append(entry.id)
+        self.entry_position[entry.id] = position
+        self._starts.append(len(self.texts))
         seen: set[str] = set()
         raw: list[str] = []
         words: set[str] = set()
@@ -218,10 +218,14 @@ class PhrasingIndex:
             self.texts.append(norm)
             self._owners.append(position)
             for token in set(norm.split()):
-                self.postings[token].append(phrasing)
-                self._by_prefix[token[:4]].add(token)
-                self._arrays.pop(token, None)
+                postings = self.postings.get(token)
+                if postings is None:
+                    postings = self.postings[token] = array("i")
+                    self._by_prefix[token[:4]].add(token)
+                    self._covering_cache.clear()
+                postings.append(phrasing)
                 words.add(token)
+        self._ends.append(len(self.texts))
         for token in words:
             if token not in self.frequency:
                 self.vocabulary.append(token)
@@ -230,18 +234,32 @@ class PhrasingIndex:
             norm = normalize(keyword)
             if norm:
                 self.keywords.append((norm, position))
-        self._owner_array = None
-        self._covering_cache.clear()
-        return position, raw
+        return raw
 
     def __len__(self) -> int:
         return len(self.texts)
 
     @property
     def owners(self) -> np.ndarray:
-        if self._owner_array is None or len(self._owner_array) != len(self._owners):
-            self._owner_array = np.asarray(self._owners, dtype=np.int32)
-        return self._owner_array
+        return np.frombuffer(self._owners, dtype=np.int32) if len(self._owners) else np.zeros(0, np.int32)
+
+    def segments(self) -> tuple[np.ndarray, np.ndarray]:
+        """(first phrasing of each entry that has any, those entries' positions): for `reduceat`."""
+        starts = np.frombuffer(self._starts, dtype=np.int32) if len(self._starts) else np.zeros(0, np.int32)
+        ends = np.frombuffer(self._ends, dtype=np.int32) if len(self._ends) else np.zeros(0, np.int32)
+        filled = np.flatnonzero(ends > starts)
+        return starts[filled], filled
+
+    def topic_mask(self) -> np.ndarray:
+        """Which entry positions are out-of-scope topics rather than entries."""
+        if self._topic_mask is None or len(self._topic_mask) != len(self.entry_ids):
+            self._topic_mask = np.fromiter((e.startswith(TOPIC_PREFIX) for e in self.entry_ids), dtype=bool,
+                                           count=len(self.entry_ids))
+        return self._topic_mask
+
+    def span(self, position: int) -> tuple[int, int]:
+        """The phrasings of one entry: `texts[start:end]`."""
+        return self._starts[position], self._ends[position]
 
     @property
     def semantic(self) -> bool:
@@ -253,6 +271,7 @@ class PhrasingIndex:
             self._vector_array = np.concatenate(self._vectors) if self._vectors else np.zeros((0, 384), np.float32)
             self._document_array = (np.concatenate(self._documents) if self._documents
                                     else np.zeros((0, 384), np.float32))
+            self._vectors, self._documents = [self._vector_array], [self._document_array]
         return self._vector_array, self._document_array
 
     # -- words --------------------------------------------------------------------------------------
@@ -293,38 +312,25 @@ class PhrasingIndex:
                 self._covering_cache[token] = found
         return found
 
-    def _positions(self, token: str) -> np.ndarray | None:
-        """Phrasings that contain a word standing for `token`, each once."""
-        words = self._covering(token)
-        if not words:
-            return None
-        arrays = [self._posting_array(word) for word in words]
-        return arrays[0] if len(arrays) == 1 else np.unique(np.concatenate(arrays))
-
-    def _posting_array(self, word: str) -> np.ndarray:
-        array = self._arrays.get(word)
-        if array is None:
-            array = self._arrays[word] = np.asarray(self.postings[word], dtype=np.int32)
-        return array
-
     # -- fuzzy --------------------------------------------------------------------------------------
 
-    def coverage(self, tokens: Sequence[str], weigh: Callable[[str], float]) -> tuple[np.ndarray, np.ndarray]:
-        """(positions of the phrasings sharing a word, the share of the question's weight each covers)."""
+    def coverage(self, tokens: Sequence[str], weigh: Callable[[str], float]) -> np.ndarray:
+        """For every phrasing, the share of the question's word weight it covers (0 for most)."""
+        share = np.zeros(len(self.texts))
         weights = [weigh(token) for token in tokens]
         total = sum(weights)
-        hits: list[tuple[np.ndarray, float]] = []
+        if total <= 0:
+            return share
         for token, weight in zip(tokens, weights, strict=True):
-            positions = self._positions(token)
-            if positions is not None:
-                hits.append((positions, weight))
-        if not hits or total <= 0:
-            return np.zeros(0, np.int32), np.zeros(0)
-        touched = np.unique(np.concatenate([positions for positions, _ in hits]))
-        share = np.zeros(len(touched))
-        for positions, weight in hits:
-            share[np.searchsorted(touched, positions)] += weight
-        return touched, share / total
+            words = self._covering(token)
+            if len(words) == 1:
+                share[np.frombuffer(self.postings[words[0]], dtype=np.int32)] += weight
+            elif words:  # several stems of one word may share a phrasing: count it once
+                hit = np.zeros(len(self.texts), dtype=bool)
+                for word in words:
+                    hit[np.frombuffer(self.postings[word], dtype=np.int32)] = True
+                share[hit] += weight
+        return share / total
 
     def keyword_entries(self, query: str) -> set[int]:
         return {position for keyword, position in self.keywords if _contains_phrase(query, keyword)}
@@ -332,27 +338,34 @@ class PhrasingIndex:
 
 @dataclass
 class _Layer:
-    """One index's view of a question: coverage, bounds, and the exact scores computed so far."""
+    """One index's view of a question: per-phrasing coverage, per-entry bounds, and exact scores."""
 
     index: PhrasingIndex
     query: str
-    touched: np.ndarray
-    factor: np.ndarray  # floor + (1 - floor) * coverage, per touched phrasing
+    factor: np.ndarray  # per phrasing: floor + (1 - floor) * coverage; 0 where no word is shared
     bonus_entries: set[int]
-    fuzzy_bound: np.ndarray  # per entry position
-    semantic: np.ndarray  # per entry position, 0-100
-    by_entry: dict[int, np.ndarray] = field(default_factory=dict)  # entry -> indices into touched
+    fuzzy_bound: np.ndarray  # per entry
+    semantic: np.ndarray  # per entry, 0-100
 
-    def exact_fuzzy(self, position: int, bonus: float) -> float:
-        mine = self.by_entry.get(position)
-        if mine is None or not len(mine):
-            return 0.0
-        choices = [self.index.texts[self.touched[i]] for i in mine]
-        raw = process.cdist([self.query], choices, scorer=fuzz.WRatio, dtype=np.float32)[0]
-        score = float((raw * self.factor[mine]).max())
-        if position in self.bonus_entries and score > 0:
-            score = min(100.0, score + bonus)
-        return score
+    def exact_fuzzy(self, positions: Sequence[int], bonus: float) -> np.ndarray:
+        """Each entry's best scaled WRatio (keyword bonus included), with one rapidfuzz call for all of them."""
+        groups = []
+        for position in positions:
+            start, end = self.index.span(position)
+            groups.append(np.flatnonzero(self.factor[start:end]) + start)
+        scores = np.zeros(len(groups))
+        phrasings = np.concatenate(groups) if groups else np.zeros(0, np.int64)
+        if not len(phrasings):
+            return scores
+        choices = [self.index.texts[i] for i in phrasings]
+        scaled = process.cdist([self.query], choices, scorer=fuzz.WRatio, dtype=np.float32)[0] * self.factor[phrasings]
+        sizes = np.array([len(group) for group in groups])
+        filled = sizes > 0
+        scores[filled] = np.maximum.reduceat(scaled, np.concatenate(([0], np.cumsum(sizes)[:-1]))[filled])
+        for i, position in enumerate(positions):
+            if position in self.bonus_entries and scores[i] > 0:
+                scores[i] = min(100.0, scores[i] + bonus)
+        return scores
 
 
 class Matcher:
@@ -427,67 +440,78 @@ class Matcher:
     def _layer(self, index: PhrasingIndex, query: str, tokens: list[str], vector: np.ndarray | None) -> _Layer:
         cfg = self.settings
         entries = len(index.entry_ids)
-        touched, share = index.coverage(tokens, self.index.weight) if tokens else (np.zeros(0, np.int32),
-                                                                                    np.zeros(0))
-        factor = cfg.coverage_floor + (1 - cfg.coverage_floor) * share
-        owners = index.owners[touched] if len(touched) else np.zeros(0, np.int32)
+        share = index.coverage(tokens, self.index.weight) if tokens else np.zeros(len(index))
+        factor = np.where(share > 0, cfg.coverage_floor + (1 - cfg.coverage_floor) * share, 0.0)
+        starts, filled = index.segments()
         bound = np.zeros(entries)
-        np.maximum.at(bound, owners, 100.0 * factor)
-        bonus_entries = index.keyword_entries(query) if len(touched) else set()
+        if len(starts):
+            bound[filled] = 100.0 * np.maximum.reduceat(factor, starts)
+        bonus_entries = index.keyword_entries(query) if bound.any() else set()
         for position in bonus_entries:
             bound[position] = min(100.0, bound[position] + cfg.keyword_bonus)
         semantic = np.zeros(entries)
-        if vector is not None and index.semantic and entries:
+        if vector is not None and index.semantic and len(starts):
             phrasing_vectors, documents = index.vectors()
             best = np.full(entries, -1.0)
-            np.maximum.at(best, index.owners, phrasing_vectors @ vector)
+            best[filled] = np.maximum.reduceat(phrasing_vectors @ vector, starts)
             blended = cfg.phrasing_weight * best + (1 - cfg.phrasing_weight) * (documents @ vector)
             semantic = 100.0 * np.clip(blended, 0.0, 1.0)
-        by_entry: dict[int, np.ndarray] = {}
-        if len(touched):
-            order = np.argsort(owners, kind="stable")
-            splits = np.flatnonzero(np.diff(owners[order])) + 1
-            for group in np.split(order, splits):
-                by_entry[int(owners[group[0]])] = group
-        return _Layer(index, query, touched, factor, bonus_entries, bound, semantic, by_entry)
+        return _Layer(index, query, factor, bonus_entries, bound, semantic)
 
     def _top(self, layers: list[_Layer], hidden: frozenset[str]) -> list[Scored]:
-        """The `TOP` best entries by exact fused score, computing WRatio only where it can matter."""
+        """The `TOP` best entries by exact fused score, then the closest out-of-scope topic if it could matter.
+
+        Entries are scored exactly in order of an upper bound on their fused score (coverage bounds
+        WRatio from above), stopping once no remaining bound can reach the top `TOP`."""
         w = self.settings.semantic_weight if self.semantic else 0.0
-        bounds: dict[str, float] = {}
-        where: dict[str, list[tuple[_Layer, int]]] = defaultdict(list)
-        for layer in layers:
-            for position, entry_id in enumerate(layer.index.entry_ids):
-                if entry_id in hidden and layer is layers[0]:
-                    continue
-                where[entry_id].append((layer, position))
-        for entry_id, places in where.items():
-            fuzzy_bound = max(layer.fuzzy_bound[position] for layer, position in places)
-            semantic = max(layer.semantic[position] for layer, position in places)
-            if fuzzy_bound > 0 or semantic > 0:
-                bounds[entry_id] = (1 - w) * fuzzy_bound + w * semantic
         exhaustive = any(layer.index.exhaustive for layer in layers)
-
-        def exact(entry_id: str) -> Scored:
-            places = where[entry_id]
-            fuzzy_score = max(layer.exact_fuzzy(position, self.settings.keyword_bonus) for layer, position in places)
-            semantic = max(layer.semantic[position] for layer, position in places)
-            return Scored(entry_id, min(100.0, (1 - w) * fuzzy_score + w * semantic))
-
+        bounds = []
+        for number, layer in enumerate(layers):
+            bound = (1 - w) * layer.fuzzy_bound + w * layer.semantic
+            bound[(layer.fuzzy_bound <= 0) & (layer.semantic <= 0)] = -np.inf
+            bound[layer.index.topic_mask()] = -np.inf
+            if number == 0:
+                for entry_id in hidden:
+                    position = layer.index.entry_position.get(entry_id)
+                    if position is not None:
+                        bound[position] = -np.inf
+            bounds.append(bound)
         best: list[Scored] = []
-        topics = sorted((e for e in bounds if e.startswith(TOPIC_PREFIX)), key=lambda e: (-bounds[e], e))
-        for entry_id in sorted((e for e in bounds if not e.startswith(TOPIC_PREFIX)), key=lambda e: (-bounds[e], e)):
-            if not exhaustive and len(best) >= TOP and bounds[entry_id] < best[TOP - 1].score:
+        done: set[str] = set()
+        stream = _descending(bounds)
+        for chunk in _batches(stream, first=8):
+            if not exhaustive and len(best) >= TOP and chunk[0][0] < best[TOP - 1].score:
                 break
-            scored = exact(entry_id)
-            if scored.score > 0:
-                best.append(scored)
-                best.sort(key=lambda s: (-s.score, s.entry))
-                del best[TOP:]
+            ids = []
+            for _, number, position in chunk:
+                entry_id = layers[number].index.entry_ids[position]
+                if entry_id not in done:
+                    done.add(entry_id)
+                    ids.append(entry_id)
+            best.extend(s for s in self._exact(layers, ids, w) if s.score > 0)
+            best.sort(key=lambda s: (-s.score, s.entry))
+            del best[TOP:]
         floor = best[0].score - self.settings.out_of_scope_margin if best else 0.0
-        closest = max((exact(t) for t in topics if exhaustive or bounds[t] >= floor),
-                      key=lambda s: (s.score, s.entry), default=None)
+        curated = layers[0]
+        topic_bound = (1 - w) * curated.fuzzy_bound + w * curated.semantic
+        topics = [curated.index.entry_ids[i] for i in np.flatnonzero(curated.index.topic_mask())
+                  if exhaustive or topic_bound[i] >= floor]
+        closest = max(self._exact(layers[:1], topics, w), key=lambda s: (s.score, s.entry), default=None)
         return best + ([closest] if closest is not None and closest.score > 0 else [])
+
+    def _exact(self, layers: list[_Layer], ids: list[str], w: float) -> list[Scored]:
+        fuzzy_scores = dict.fromkeys(ids, 0.0)
+        semantic = dict.fromkeys(ids, 0.0)
+        for layer in layers:
+            here = [(entry_id, layer.index.entry_position[entry_id]) for entry_id in ids
+                    if entry_id in layer.index.entry_position]
+            if not here:
+                continue
+            scores = layer.exact_fuzzy([position for _, position in here], self.settings.keyword_bonus)
+            for (entry_id, position), fuzzy_score in zip(here, scores, strict=True):
+                fuzzy_scores[entry_id] = max(fuzzy_scores[entry_id], float(fuzzy_score))
+                semantic[entry_id] = max(semantic[entry_id], float(layer.semantic[position]))
+        return [Scored(e, min(100.0, (1 - w) * fuzzy_scores[e] + w * semantic[e])) for e in ids]
 
     def decide(self, question: str, ranked: list[Scored], *, passive: bool = False) -> MatchResult:
         return decide(question, ranked, self.settings, passive=passive)
@@ -526,3 +550,35 @@ def _parts(question: str) -> list[str]:
     asking = [s for s in sentences if s.rstrip().endswith("?")]
     others = [s for s in sentences if not s.rstrip().endswith("?")]
     return [whole, *(asking + others)[:MAX_SENTENCES]]
+
+
+def _descending(bounds: list[np.ndarray], first: int = 64):
+    """(bound, layer number, position) over every finite bound of every layer, highest first.
+
+    Large layers are walked in chunks (a partial sort), because the walk usually stops early."""
+    streams = []
+    for number, bound in enumerate(bounds):
+        live = np.flatnonzero(np.isfinite(bound))
+        streams.append(_chunks(bound, live, number, first))
+    yield from heapq.merge(*streams, key=lambda item: -item[0])
+
+
+def _chunks(bound: np.ndarray, live: np.ndarray, number: int, size: int):
+    remaining = live
+    while len(remaining):
+        if len(remaining) > size:
+            cut = np.argpartition(-bound[remaining], size - 1)
+            chunk, remaining = remaining[cut[:size]], remaining[cut[size:]]
+        else:
+            chunk, remaining = remaining, remaining[:0]
+        for position in chunk[np.argsort(-bound[chunk], kind="stable")]:
+            yield float(bound[position]), number, int(position)
+        size *= 4
+
+
+def _batches(stream, first: int):
+    """Consecutive lists from `stream`, growing in size: scoring many entries in one call is cheaper."""
+    size = first
+    while batch := list(itertools.islice(stream, size)):
+        yield batch
+        size = min(size * 2, 512)
