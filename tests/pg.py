@@ -100,7 +100,7 @@ class Cluster:
                  "--encoding", "UTF8", "--locale", "C", "--no-sync", "--no-instructions")
         sockets = self.root / "sockets"
         sockets.mkdir()
-        self._give_to_server_user(sockets)
+        self.give_to_server_user(sockets)
         settings = {**SERVER_SETTINGS, "unix_socket_directories": str(sockets)}
         with (self.data_dir / "postgresql.conf").open("a") as conf:
             conf.writelines(f"{name} = '{value}'\n" for name, value in settings.items())
@@ -136,7 +136,7 @@ class Cluster:
         with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
             self.run("pg_ctl", "stop", "--pgdata", str(self.data_dir), "-m", "immediate", "-w")
 
-    def _give_to_server_user(self, path: Path) -> None:
+    def give_to_server_user(self, path: Path) -> None:
         if self.run_as:
             account = pwd.getpwnam(self.run_as)
             os.chown(path, account.pw_uid, account.pw_gid)
@@ -166,7 +166,7 @@ def running_cluster() -> Iterator[Cluster]:
     # Not pytest's tmp_path: its parents are private to root, and the server may run as another user.
     cluster = Cluster(bin_dir, Path(tempfile.mkdtemp(prefix="mythbot-pg-")), run_as)
     try:
-        cluster._give_to_server_user(cluster.root)
+        cluster.give_to_server_user(cluster.root)
         cluster.init()
         cluster.start()
         yield cluster
