@@ -35,10 +35,25 @@ Verdict = Annotated[
     Literal["myth", "true", "partly true", "depends", "unproven"], BeforeValidator(_yaml_true_is_verdict)
 ]
 EvidenceGrade = Literal["strong", "moderate", "limited", "expert opinion"]
-SourceKind = Literal[
-    "trial", "review", "meta-analysis", "position stand", "advisory", "observational",
-    "case series", "anatomy", "article",
+Design = Literal[
+    "meta-analysis", "systematic-review", "rct", "trial", "cohort", "cross-sectional", "emg", "cadaver",
+    "imaging", "genetic", "case-series", "survey", "narrative-review", "guideline", "regulator", "expert",
 ]
+DESIGN_HELP = (
+    "What kind of study or document this is: meta-analysis, systematic-review, rct (randomised controlled "
+    "trial), trial (non-randomised or uncontrolled intervention), cohort, cross-sectional, emg (muscle "
+    "activation measured in a lab), cadaver, imaging, genetic (e.g. GWAS), case-series, survey, narrative-review, "
+    "guideline (position stands, society advisories), regulator (e.g. FDA), expert (blogs, news releases, "
+    "opinion). The design limits the evidence grade of the entries that cite it."
+)
+
+
+def _lowercase(value: object) -> object:
+    # The vetted bibliography writes statuses in capitals (CONFIRMED, PARTLY).
+    return value.lower() if isinstance(value, str) else value
+
+
+SourceStatus = Annotated[Literal["confirmed", "partly"], BeforeValidator(_lowercase)]
 
 
 def _not_blank(value: str) -> str:
@@ -97,7 +112,13 @@ class Source(Model):
     doi: Annotated[str, StringConstraints(pattern=DOI_PATTERN)] | None = None
     pmid: Annotated[str, StringConstraints(pattern=r"^\d{1,9}$")] | None = None
     url: Url | None = None
-    kind: SourceKind = "article"
+    design: Design = Field(description=DESIGN_HELP)
+    status: SourceStatus = Field(
+        default="confirmed",
+        description="As in the vetted bibliography: confirmed (every field seen) or partly (only some were; "
+                    "cite only those). Partly vetted sources count towards grades as usual.")
+    supports: _unique_list(ListItem, max_length=12) = Field(
+        default=[], description="What the source actually found, as the vetted bibliography words it.")
     notes: _text(2000) | None = None
 
     @property
