@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.engine.knowledge import knowledge_files, load_knowledge
+from bot.engine.knowledge import knowledge_files, load_knowledge, validate_paths
 from bot.engine.schema_export import check_schema, knowledge_schema
 from tests.conftest import PROJECT_ROOT
 
@@ -52,6 +52,20 @@ def test_every_cited_source_is_in_the_vetted_bibliography(shipped):
 def test_every_entry_cites_a_source(shipped):
     for entry in shipped.entries.values():
         assert entry.sources, f"{entry.id} cites nothing"
+
+
+def test_shipped_knowledge_validates():
+    _, problems = validate_paths([KNOWLEDGE])
+    assert [str(p) for p in problems] == []
+
+
+def test_the_riskiest_topics_carry_safety_notes(shipped):
+    entries = shipped.entries
+    assert "injections" in entries["fillers-sculptra"].tags
+    for entry_id in ("fat-grafting-bbl", "fillers-sculptra", "protein-intake", "calorie-surplus-muscle",
+                     "hip-thrust"):
+        assert entries[entry_id].safety, entry_id
+    assert "call emergency services" in entries["fat-grafting-bbl"].safety
 
 
 def test_shipped_base_loads(shipped):

@@ -1,7 +1,8 @@
 """Load and validate knowledge files into an immutable `KnowledgeBase`.
 
 Validation collects every problem it can find (YAML errors, schema errors, duplicate ids, unknown
-source and related ids, phrasings shared by two entries) so a curator fixes them all in one pass.
+source and related ids, missing safety notes, phrasings shared by two entries) so a curator fixes them
+all in one pass.
 """
 
 from collections.abc import Iterable, Mapping
@@ -12,7 +13,7 @@ from types import MappingProxyType
 from pydantic import ValidationError
 
 from bot.engine.normalize import normalize
-from bot.engine.schema import Entry, ExerciseEntry, KnowledgeFile, MythEntry, Source
+from bot.engine.schema import SAFETY_TAGS, Entry, ExerciseEntry, KnowledgeFile, MythEntry, Source
 from bot.engine.yamlsafe import ParsedYaml, Problem, YamlRefused, parse_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -198,6 +199,18 @@ class _Assembler:
                     at = parsed.origin(section, i, "related", j)
                     self.problems.append(Problem(at.file, at.line, f"{entry.kind} {entry.id!r}: relates to itself"))
 
+    def check_safety_notes(self) -> None:
+        for parsed, section, i, entry in self.placed:
+            if entry.safety:
+                continue
+            risky = [(j, tag) for j, tag in enumerate(entry.tags) if tag.casefold() in SAFETY_TAGS]
+            if risky:
+                j, tag = risky[0]
+                at = parsed.origin(section, i, "tags", j)
+                self.problems.append(Problem(at.file, at.line, (
+                    f"{entry.kind} {entry.id!r}: tagged {tag!r}, so it needs a 'safety' note "
+                    "(when to see a clinician, which symptoms are an emergency)")))
+
     def check_shared_phrasings(self) -> None:
         owner: dict[str, str] = {}
         for entry in self.base.entries.values():
@@ -229,6 +242,7 @@ def assemble(files: Iterable[ParsedFile], base: KnowledgeBase | None = None) -> 
     for parsed in files:
         assembler.add_file(parsed)
     assembler.check_references()
+    assembler.check_safety_notes()
     assembler.check_shared_phrasings()
     return assembler.result(), assembler.problems
 

@@ -19,6 +19,9 @@ MORE_MAX = 3500
 PHRASING_MAX = 300
 LIST_ITEM_MAX = 400
 SUMMARY_MAX = 1024
+SAFETY_MAX = 700
+# Entries tagged with any of these must carry a `safety` note.
+SAFETY_TAGS = ("surgery", "injections", "eating", "pain")
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SOURCE_ID_PATTERN = r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$"
@@ -162,7 +165,13 @@ class EntryBase(Model):
     sources: _unique_list(SourceId) = []
     links: _unique_list(Url, max_length=10) = []
     related: _unique_list(Slug, max_length=25) = []
-    tags: _unique_list(_text(40), max_length=25) = []
+    tags: _unique_list(_text(40), max_length=25) = Field(
+        default=[], description="Topics. An entry tagged " + ", ".join(SAFETY_TAGS) + " must carry a `safety` note.")
+    safety: _text(SAFETY_MAX) | None = Field(
+        default=None,
+        description="Shown prominently with the answer: when to see a clinician and which symptoms are an "
+                    "emergency. Plain text, 2-4 short sentences, common medical guidance only. Required for "
+                    "entries tagged " + ", ".join(SAFETY_TAGS) + ".")
     retired: bool = False
     stewardship: Stewardship | None = None
 

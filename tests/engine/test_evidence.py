@@ -51,3 +51,37 @@ def test_a_source_carries_the_vetted_status_and_supports(kb_copy):
     assert kb.sources["vetted2020"].supports == ["What it found, in the vetted words"]
     assert kb.sources["vispute2011"].status == "confirmed"
     assert [str(p).split(": ")[0] for p in problems] == ["kb/bad-sources.yaml:5"]
+
+
+RISKY_MYTH = """\
+myths:
+  - id: new-surgery
+    title: Is a brand new operation safe?
+    verdict: myth
+    evidence: limited
+    answer: An answer.
+    questions: [is the brand new operation safe]
+    sources: [vispute2011]
+    tags: [cosmetic, {tag}]
+"""
+
+
+def test_a_surgery_entry_without_a_safety_note_is_refused_at_its_tag(kb_copy):
+    write(kb_copy, "risky.yaml", RISKY_MYTH.format(tag="Surgery"))
+    assert problems_of(kb_copy) == [
+        "kb/risky.yaml:9: myth 'new-surgery': tagged 'Surgery', so it needs a 'safety' note "
+        "(when to see a clinician, which symptoms are an emergency)"]
+
+
+def test_every_safety_topic_needs_the_note_and_the_note_satisfies_it(kb_copy):
+    for tag in ("injections", "eating", "pain"):
+        write(kb_copy, "risky.yaml", RISKY_MYTH.format(tag=tag))
+        assert len(problems_of(kb_copy)) == 1, tag
+    write(kb_copy, "risky.yaml", RISKY_MYTH.format(tag="pain") + "    safety: Sharp pain means stop.\n")
+    kb, problems = validate_paths([kb_copy])
+    assert problems == [] and kb.entries["new-surgery"].safety == "Sharp pain means stop."
+
+
+def test_a_safety_note_stays_short(kb_copy):
+    write(kb_copy, "risky.yaml", RISKY_MYTH.format(tag="pain") + f"    safety: {'x' * 701}\n")
+    assert any(p.startswith("kb/risky.yaml:10:") and "at most 700 characters" in p for p in problems_of(kb_copy))
