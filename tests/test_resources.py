@@ -68,6 +68,14 @@ def test_the_riskiest_topics_carry_safety_notes(shipped):
     assert "call emergency services" in entries["fat-grafting-bbl"].safety
 
 
+def test_entries_citing_the_same_studies_share_a_grade(shipped):
+    # The audit found hip-thrust 'moderate' and squats-vs-hip-thrusts 'limited' on the same two studies.
+    grades: dict[frozenset, set] = {}
+    for entry in shipped.entries.values():
+        grades.setdefault(frozenset(entry.sources), set()).add(entry.evidence)
+    assert {tuple(sorted(ids)): g for ids, g in grades.items() if len(g) > 1} == {}
+
+
 def test_shipped_base_loads(shipped):
     assert len(shipped.sources) >= 1
     assert Path(KNOWLEDGE / "sources.yaml").exists()
