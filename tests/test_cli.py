@@ -22,11 +22,15 @@ def test_ask_json_has_the_contract_fields():
     assert data["status"] == "answer" and data["entry"] == "squats-hip-dips"
     assert {"question", "score", "alternatives", "answer", "sources"} <= set(data)
     assert data["sources"][0]["link"].startswith("https://doi.org/")
+    assert data["sources"][0]["short"] == "Vispute et al. 2011, Journal of Strength and Conditioning Research"
+    assert data["sources"][0]["citation"].startswith("Vispute SS, Smith JD, LeCheminant JD et al. (2011).")
 
 
 def test_ask_text_reads_like_an_answer():
     out = mythbot("--knowledge", str(FIXTURE_KB), "ask", "does spot reduction work")
     assert "Verdict: ❌ Myth" in out.stdout and "Sources:" in out.stdout
+    assert ("  - Vispute et al. 2011, Journal of Strength and Conditioning Research: "
+            "https://doi.org/10.1519/JSC.0b013e3181fb4a46") in out.stdout.splitlines()
 
 
 def test_match_streams_one_object_per_line_in_order():

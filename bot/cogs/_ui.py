@@ -36,9 +36,23 @@ def bulleted(items: tuple[str, ...], numbered: bool = False) -> str:
     return clip("\n".join(lines), FIELD_MAX)
 
 
-def source_lines(view: EntryView) -> str:
-    lines = [f"[{clip(s.citation, 180)}]({s.link})" if s.link else clip(s.citation, 200) for s in view.sources]
-    return "\n".join(f"• {line}" for line in lines)
+def _link_target(url: str) -> str:
+    # A ")" would end the markdown link early (DOIs may contain parentheses); doi.org reads them encoded.
+    return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+
+
+def source_lines(view: EntryView, limit: int = FIELD_MAX) -> str:
+    """Short citations ('Plotkin et al. 2023, Front Physiol'), each linked; whole lines only, within `limit`."""
+    lines = []
+    for source in view.sources:
+        text = clip((source.short or source.citation).replace("[", "(").replace("]", ")"), 180)
+        lines.append(f"• [{text}]({_link_target(source.link)})" if source.link else f"• {text}")
+    for shown in range(len(lines), 0, -1):
+        hidden = len(lines) - shown
+        text = "\n".join(lines[:shown] + ([f"…and {hidden} more under 📚 Sources"] if hidden else []))
+        if len(text) <= limit:
+            return text
+    return f"{len(lines)} sources under 📚 Sources"
 
 
 def _fit(embed: discord.Embed) -> discord.Embed:
@@ -60,7 +74,7 @@ def answer_embed(view: EntryView) -> discord.Embed:
         embed.add_field(name="Verdict", value=view.verdict_label, inline=True)
     embed.add_field(name="Evidence", value=clip(view.evidence_label, FIELD_MAX), inline=True)
     if view.sources:
-        embed.add_field(name="Sources", value=clip(source_lines(view), FIELD_MAX), inline=False)
+        embed.add_field(name="Sources", value=source_lines(view), inline=False)
     if view.related:
         embed.add_field(name="Related", value=clip(", ".join(title for _, title in view.related), FIELD_MAX),
                         inline=False)
@@ -85,7 +99,7 @@ def exercise_embed(view: EntryView) -> discord.Embed:
     embed.add_field(name=f"What the evidence says ({view.evidence})", value=clip(view.more or "", FIELD_MAX),
                     inline=False)
     if view.sources:
-        embed.add_field(name="Sources", value=clip(source_lines(view), FIELD_MAX), inline=False)
+        embed.add_field(name="Sources", value=source_lines(view), inline=False)
     return _fit(embed)
 
 

@@ -143,7 +143,12 @@ class Source(Model):
     id: SourceId
     title: Title
     authors: _text(500) | None = None
+    short_author: _text(80) | None = Field(
+        default=None, description="How short citations name the authors when they cannot be shortened from "
+                                  "`authors`, e.g. an organisation's short name ('ASERF').")
     journal: _text(300) | None = None
+    journal_abbrev: _text(80) | None = Field(
+        default=None, description="The journal's NLM abbreviation ('Front Physiol'), used in short citations.")
     year: int | None = Field(default=None, ge=1800, le=2100)
     volume: str | None = None
     issue: str | None = None
