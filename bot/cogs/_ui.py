@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 NO_PINGS = discord.AllowedMentions.none()
 EMBED_TITLE_MAX, EMBED_DESCRIPTION_MAX, FIELD_MAX, EMBED_TOTAL_MAX = 256, 4096, 1024, 6000
 CUSTOM_ID_MAX = 100
+SAFETY_FIELD = "⚠️ Safety"
 ENTRY = r"(?P<entry>[a-z0-9]+(?:-[a-z0-9]+)*)"
 VERDICT_COLOURS = {
     "myth": discord.Colour.red(),
@@ -62,6 +63,12 @@ def _fit(embed: discord.Embed) -> discord.Embed:
     return embed
 
 
+def add_safety(embed: discord.Embed, view: EntryView) -> None:
+    """The safety note goes right under the answer, before the verdict, so nobody scrolls past it."""
+    if view.safety:
+        embed.add_field(name=SAFETY_FIELD, value=clip(view.safety, FIELD_MAX), inline=False)
+
+
 def answer_embed(view: EntryView) -> discord.Embed:
     if view.kind == "exercise":
         return exercise_embed(view)
@@ -70,6 +77,7 @@ def answer_embed(view: EntryView) -> discord.Embed:
         description=clip(view.body, EMBED_DESCRIPTION_MAX),
         colour=VERDICT_COLOURS.get(view.verdict or "", discord.Colour.blurple()),
     )
+    add_safety(embed, view)
     if view.verdict_label:
         embed.add_field(name="Verdict", value=view.verdict_label, inline=True)
     embed.add_field(name="Evidence", value=clip(view.evidence_label, FIELD_MAX), inline=True)
@@ -86,6 +94,7 @@ def exercise_embed(view: EntryView) -> discord.Embed:
     details = view.exercise
     embed = discord.Embed(title=clip(view.title, EMBED_TITLE_MAX), description=clip(view.body, EMBED_DESCRIPTION_MAX),
                           colour=discord.Colour.teal())
+    add_safety(embed, view)
     trains = ", ".join(details.get("muscles", ()))
     if details.get("secondary_muscles"):
         trains += f" (also {', '.join(details['secondary_muscles'])})"

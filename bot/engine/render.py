@@ -47,6 +47,7 @@ class EntryView:
     verdict: str | None = None
     verdict_label: str | None = None
     more: str | None = None
+    safety: str | None = None
     sources: tuple[SourceView, ...] = ()
     related: tuple[tuple[str, str], ...] = ()
     exercise: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -54,7 +55,7 @@ class EntryView:
     def to_dict(self) -> dict:
         data = {
             "id": self.id, "kind": self.kind, "title": self.title, "verdict": self.verdict,
-            "evidence": self.evidence, "answer": self.body, "more": self.more,
+            "evidence": self.evidence, "answer": self.body, "more": self.more, "safety": self.safety,
             "sources": [s.to_dict() for s in self.sources],
             "related": [{"id": rid, "title": title} for rid, title in self.related],
         }
@@ -124,6 +125,7 @@ def entry_view(kb: KnowledgeBase, entry: Entry) -> EntryView:
     common = {
         "id": entry.id, "kind": entry.kind, "title": entry.title, "evidence": entry.evidence,
         "evidence_label": EVIDENCE_LABELS[entry.evidence], "sources": source_views(kb, entry), "related": related,
+        "safety": entry.safety,
     }
     if isinstance(entry, MythEntry):
         return EntryView(**common, body=entry.answer, more=entry.more, verdict=entry.verdict,
@@ -148,6 +150,8 @@ def as_text(view: EntryView) -> str:
     if view.verdict_label:
         lines.append(f"Verdict: {view.verdict_label}")
     lines += ["", _plain(view.body), ""]
+    if view.safety:
+        lines += [f"⚠️ SAFETY: {view.safety}", ""]
     if view.kind == "exercise":
         for key, label in (("muscles", "Trains"), ("secondary_muscles", "Also"), ("equipment", "Equipment")):
             if view.exercise.get(key):

@@ -1,4 +1,5 @@
-"""Short citations under an answer, full references behind the Sources button."""
+"""What members see of the evidence: short citations under an answer (full references behind the
+Sources button) and the safety note right after the answer."""
 
 from dataclasses import replace
 from pathlib import Path
@@ -79,3 +80,16 @@ def test_parentheses_in_a_link_do_not_break_the_markdown(shipped):
     source = SourceView("x", "c", "https://doi.org/10.1016/S0140-6736(20)30001-2", "Someone 2020, Lancet")
     view = replace(entry_view(shipped, shipped.entries["squats-hip-dips"]), sources=(source,))
     assert source_lines(view) == "• [Someone 2020, Lancet](https://doi.org/10.1016/S0140-6736%2820%2930001-2)"
+
+
+def test_the_safety_note_comes_right_after_the_answer(shipped):
+    embed = answer_embed(entry_view(shipped, shipped.entries["fillers-sculptra"]))
+    assert [field.name for field in embed.fields][:3] == ["⚠️ Safety", "Verdict", "Evidence"]
+    assert "emergency" in embed.fields[0].value
+    exercise = exercise_embed(entry_view(shipped, shipped.entries["bulgarian-split-squat"]))
+    assert exercise.fields[0].name == "⚠️ Safety" and "physiotherapist" in exercise.fields[0].value
+
+
+def test_no_safety_field_without_a_note(shipped):
+    embed = answer_embed(entry_view(shipped, shipped.entries["social-media-posing"]))
+    assert "⚠️ Safety" not in fields_of(embed)
