@@ -97,14 +97,19 @@ def _short_title(title: str) -> str:
     return f"“{title[:SHORT_TITLE_MAX].rsplit(' ', 1)[0].rstrip(',:;')}…”"
 
 
+def _words(*parts: str | None) -> str:
+    return " ".join(part for part in parts if part)
+
+
 def short_citation(source: Source) -> str:
     """What members read under an answer: 'Plotkin et al. 2023, Front Physiol'."""
     who = source.short_author or cited_authors(source.authors)
     year = str(source.year) if source.year else None
     where = source.journal_abbrev or source.journal
-    if not who:  # the title names the work
-        return ", ".join(part for part in (" ".join(filter(None, (_short_title(source.title), year))), where) if part)
-    return ", ".join((" ".join(filter(None, (who, year))), where or _short_title(source.title)))
+    if who:
+        return f"{_words(who, year)}, {where or _short_title(source.title)}"
+    title_year = _words(_short_title(source.title), year)  # no author: the title names the work
+    return f"{title_year}, {where}" if where else title_year
 
 
 def full_citation(source: Source) -> str:

@@ -24,6 +24,7 @@ SUMMARY_MAX = 1024
 SAFETY_MAX = 700
 # Entries tagged with any of these must carry a `safety` note.
 SAFETY_TAGS = ("surgery", "injections", "eating", "pain")
+_SAFETY_TAGS_TEXT = ", ".join(SAFETY_TAGS[:-1]) + f" or {SAFETY_TAGS[-1]}"
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SOURCE_ID_PATTERN = r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$"
@@ -52,8 +53,6 @@ DESIGN_HELP = (
     "guideline (position stands, society advisories), regulator (e.g. FDA), expert (blogs, news releases, "
     "opinion). The design limits the evidence grade of the entries that cite it."
 )
-
-
 REVIEWS = ("meta-analysis", "systematic-review", "narrative-review")
 SYNTHESES = ("meta-analysis", "systematic-review")
 MODERATE_ALONE = (*SYNTHESES, "rct", "cohort", "regulator", "guideline")
@@ -222,12 +221,12 @@ class EntryBase(Model):
     links: _unique_list(Url, max_length=10) = []
     related: _unique_list(Slug, max_length=25) = []
     tags: _unique_list(_text(40), max_length=25) = Field(
-        default=[], description="Topics. An entry tagged " + ", ".join(SAFETY_TAGS) + " must carry a `safety` note.")
+        default=[], description=f"Topics. An entry tagged {_SAFETY_TAGS_TEXT} must carry a `safety` note.")
     safety: _text(SAFETY_MAX) | None = Field(
         default=None,
         description="Shown prominently with the answer: when to see a clinician and which symptoms are an "
                     "emergency. Plain text, 2-4 short sentences, common medical guidance only. Required for "
-                    "entries tagged " + ", ".join(SAFETY_TAGS) + ".")
+                    f"entries tagged {_SAFETY_TAGS_TEXT}.")
     retired: bool = False
     stewardship: Stewardship | None = None
 
