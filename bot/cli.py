@@ -57,8 +57,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         data = reply.result.to_dict()
         data["answer"] = reply.view.body if reply.view else None
-        data["sources"] = [{"id": s.id, "citation": s.citation, "link": s.link}
-                           for s in (reply.view.sources if reply.view else ())]
+        data["safety"] = reply.view.safety if reply.view else None
+        data["sources"] = [s.to_dict() for s in (reply.view.sources if reply.view else ())]
         _print_json(data)
         return EXIT_OK
     from bot.console import describe_reply

@@ -1,3 +1,4 @@
+import itertools
 import shutil
 from pathlib import Path
 
@@ -5,6 +6,7 @@ import pytest
 
 from bot.engine.engine import Engine
 from bot.engine.knowledge import load_knowledge
+from tests import pg
 
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -26,3 +28,27 @@ def kb_copy(tmp_path):
     target = tmp_path / "kb"
     shutil.copytree(FIXTURE_KB, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """DSN of a throwaway PostgreSQL server's `postgres` database (superuser), started once per session.
+
+    Skipped when the machine has no PostgreSQL; fails instead under CI=true."""
+    try:
+        with pg.running_cluster() as cluster:
+            yield cluster.dsn()
+    except pg.PostgresUnavailable as missing:
+        pg.unavailable(str(missing))
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def pg_database(pg_server):
+    """DSN of a new empty database for this test alone, dropped after it."""
+    name = f"test_{next(_database_numbers)}"
+    pg.create_database(pg_server, name)
+    yield pg.with_database(pg_server, name)
+    pg.drop_database(pg_server, name)

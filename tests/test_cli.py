@@ -22,11 +22,15 @@ def test_ask_json_has_the_contract_fields():
     assert data["status"] == "answer" and data["entry"] == "squats-hip-dips"
     assert {"question", "score", "alternatives", "answer", "sources"} <= set(data)
     assert data["sources"][0]["link"].startswith("https://doi.org/")
+    assert data["sources"][0]["short"] == "Vispute et al. 2011, Journal of Strength and Conditioning Research"
+    assert data["sources"][0]["citation"].startswith("Vispute SS, Smith JD, LeCheminant JD et al. (2011).")
 
 
 def test_ask_text_reads_like_an_answer():
     out = mythbot("--knowledge", str(FIXTURE_KB), "ask", "does spot reduction work")
     assert "Verdict: ❌ Myth" in out.stdout and "Sources:" in out.stdout
+    assert ("  - Vispute et al. 2011, Journal of Strength and Conditioning Research: "
+            "https://doi.org/10.1519/JSC.0b013e3181fb4a46") in out.stdout.splitlines()
 
 
 def test_match_streams_one_object_per_line_in_order():
@@ -105,3 +109,21 @@ def test_eval_prints_the_figures(tmp_path):
     assert out.returncode == 0
     assert "accuracy (right answer, or silence off topic): 100.0%" in out.stdout
     assert "wrong answers: 0.0%" in out.stdout and "off-topic answered: 0.0%" in out.stdout
+
+
+SHIPPED = str(PROJECT_ROOT / "knowledge")
+
+
+def test_ask_json_carries_the_safety_note_or_null():
+    bbl = json.loads(mythbot("ask", "is a bbl safe", "--json", "--knowledge", SHIPPED).stdout)
+    assert bbl["entry"] == "fat-grafting-bbl" and "call emergency services" in bbl["safety"]
+    plain = json.loads(mythbot("ask", "will squats fix my hip dips", "--json", "--knowledge", str(FIXTURE_KB)).stdout)
+    assert "safety" in plain and plain["safety"] is None
+
+
+def test_ask_and_chat_text_show_the_safety_note_under_the_answer():
+    for out in (mythbot("ask", "is a bbl safe", "--knowledge", SHIPPED).stdout,
+                mythbot("chat", "--knowledge", SHIPPED, stdin="is a bbl safe\nquit\n").stdout):
+        safety = next(line for line in out.splitlines() if line.startswith("⚠️ SAFETY: "))
+        assert "call emergency services" in safety
+        assert out.index("⚠️ SAFETY") < out.index("Evidence:")

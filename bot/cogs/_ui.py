@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 NO_PINGS = discord.AllowedMentions.none()
 EMBED_TITLE_MAX, EMBED_DESCRIPTION_MAX, FIELD_MAX, EMBED_TOTAL_MAX = 256, 4096, 1024, 6000
 CUSTOM_ID_MAX = 100
+SAFETY_FIELD = "⚠️ Safety"
 ENTRY = r"(?P<entry>[a-z0-9]+(?:-[a-z0-9]+)*)"
 VERDICT_COLOURS = {
     "myth": discord.Colour.red(),
@@ -36,9 +37,23 @@ def bulleted(items: tuple[str, ...], numbered: bool = False) -> str:
     return clip("\n".join(lines), FIELD_MAX)
 
 
-def source_lines(view: EntryView) -> str:
-    lines = [f"[{clip(s.citation, 180)}]({s.link})" if s.link else clip(s.citation, 200) for s in view.sources]
-    return "\n".join(f"• {line}" for line in lines)
+def _link_target(url: str) -> str:
+    # A ")" would end the markdown link early (DOIs may contain parentheses); doi.org reads them encoded.
+    return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+
+
+def source_lines(view: EntryView, limit: int = FIELD_MAX) -> str:
+    """Short citations ('Plotkin et al. 2023, Front Physiol'), each linked; whole lines only, within `limit`."""
+    lines = []
+    for source in view.sources:
+        text = clip((source.short or source.citation).replace("[", "(").replace("]", ")"), 180)
+        lines.append(f"• [{text}]({_link_target(source.link)})" if source.link else f"• {text}")
+    for shown in range(len(lines), 0, -1):
+        hidden = len(lines) - shown
+        text = "\n".join(lines[:shown] + ([f"…and {hidden} more under 📚 Sources"] if hidden else []))
+        if len(text) <= limit:
+            return text
+    return f"{len(lines)} sources under 📚 Sources"
 
 
 def _fit(embed: discord.Embed) -> discord.Embed:
@@ -46,6 +61,12 @@ def _fit(embed: discord.Embed) -> discord.Embed:
     while len(embed) > EMBED_TOTAL_MAX and embed.fields:
         embed.remove_field(len(embed.fields) - 1)
     return embed
+
+
+def add_safety(embed: discord.Embed, view: EntryView) -> None:
+    """The safety note goes right under the answer, before the verdict, so nobody scrolls past it."""
+    if view.safety:
+        embed.add_field(name=SAFETY_FIELD, value=clip(view.safety, FIELD_MAX), inline=False)
 
 
 def answer_embed(view: EntryView) -> discord.Embed:
@@ -56,11 +77,12 @@ def answer_embed(view: EntryView) -> discord.Embed:
         description=clip(view.body, EMBED_DESCRIPTION_MAX),
         colour=VERDICT_COLOURS.get(view.verdict or "", discord.Colour.blurple()),
     )
+    add_safety(embed, view)
     if view.verdict_label:
         embed.add_field(name="Verdict", value=view.verdict_label, inline=True)
     embed.add_field(name="Evidence", value=clip(view.evidence_label, FIELD_MAX), inline=True)
     if view.sources:
-        embed.add_field(name="Sources", value=clip(source_lines(view), FIELD_MAX), inline=False)
+        embed.add_field(name="Sources", value=source_lines(view), inline=False)
     if view.related:
         embed.add_field(name="Related", value=clip(", ".join(title for _, title in view.related), FIELD_MAX),
                         inline=False)
@@ -72,6 +94,7 @@ def exercise_embed(view: EntryView) -> discord.Embed:
     details = view.exercise
     embed = discord.Embed(title=clip(view.title, EMBED_TITLE_MAX), description=clip(view.body, EMBED_DESCRIPTION_MAX),
                           colour=discord.Colour.teal())
+    add_safety(embed, view)
     trains = ", ".join(details.get("muscles", ()))
     if details.get("secondary_muscles"):
         trains += f" (also {', '.join(details['secondary_muscles'])})"
@@ -85,7 +108,7 @@ def exercise_embed(view: EntryView) -> discord.Embed:
     embed.add_field(name=f"What the evidence says ({view.evidence})", value=clip(view.more or "", FIELD_MAX),
                     inline=False)
     if view.sources:
-        embed.add_field(name="Sources", value=clip(source_lines(view), FIELD_MAX), inline=False)
+        embed.add_field(name="Sources", value=source_lines(view), inline=False)
     return _fit(embed)
 
 

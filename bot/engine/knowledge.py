@@ -1,9 +1,11 @@
 """Load and validate knowledge files into an immutable `KnowledgeBase`.
 
 Validation collects every problem it can find (YAML errors, schema errors, duplicate ids, unknown
-source and related ids, phrasings shared by two entries) so a curator fixes them all in one pass.
+source and related ids, grades stronger than the cited study designs allow, missing safety notes,
+phrasings shared by two entries) so a curator fixes them all in one pass.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +14,18 @@ from types import MappingProxyType
 from pydantic import ValidationError
 
 from bot.engine.normalize import normalize
-from bot.engine.schema import Entry, ExerciseEntry, KnowledgeFile, MythEntry, OutOfScope, Source
+from bot.engine.schema import (
+    GRADE_NEEDS,
+    GRADES_WEAKEST_FIRST,
+    SAFETY_TAGS,
+    Entry,
+    ExerciseEntry,
+    KnowledgeFile,
+    MythEntry,
+    OutOfScope,
+    Source,
+    strongest_grade,
+)
 from bot.engine.yamlsafe import ParsedYaml, Problem, YamlRefused, parse_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -208,6 +221,33 @@ class _Assembler:
                     at = parsed.origin(section, i, "related", j)
                     self.problems.append(Problem(at.file, at.line, f"{entry.kind} {entry.id!r}: relates to itself"))
 
+    def check_grades(self) -> None:
+        """An entry's grade may be no stronger than the designs of its bibliography sources can carry."""
+        known_sources = {**self.base.sources, **self.sources}
+        for parsed, section, i, entry in self.placed:
+            designs = [known_sources[sid].counts_as for sid in entry.sources if sid in known_sources]
+            if not designs:  # only free links (moderator entries), or unknown ids reported elsewhere
+                continue
+            ceiling = strongest_grade(designs)
+            if GRADES_WEAKEST_FIRST.index(entry.evidence) > GRADES_WEAKEST_FIRST.index(ceiling):
+                cited = ", ".join(f"{n} {design}" for design, n in sorted(Counter(designs).items()))
+                at = parsed.origin(section, i, "evidence")
+                self.problems.append(Problem(at.file, at.line, (
+                    f"{entry.kind} {entry.id!r}: evidence {entry.evidence!r} is stronger than its sources can carry "
+                    f"({cited}: at most {ceiling!r}); {entry.evidence!r} needs {GRADE_NEEDS[entry.evidence]}")))
+
+    def check_safety_notes(self) -> None:
+        for parsed, section, i, entry in self.placed:
+            if entry.safety:
+                continue
+            risky = [(j, tag) for j, tag in enumerate(entry.tags) if tag.casefold() in SAFETY_TAGS]
+            if risky:
+                j, tag = risky[0]
+                at = parsed.origin(section, i, "tags", j)
+                self.problems.append(Problem(at.file, at.line, (
+                    f"{entry.kind} {entry.id!r}: tagged {tag!r}, so it needs a 'safety' note "
+                    "(when to see a clinician, which symptoms are an emergency)")))
+
     def check_shared_phrasings(self) -> None:
         owner: dict[str, str] = {}
         for entry in self.base.entries.values():
@@ -247,6 +287,8 @@ def assemble(files: Iterable[ParsedFile], base: KnowledgeBase | None = None) -> 
     for parsed in files:
         assembler.add_file(parsed)
     assembler.check_references()
+    assembler.check_grades()
+    assembler.check_safety_notes()
     assembler.check_shared_phrasings()
     return assembler.result(), assembler.problems
 

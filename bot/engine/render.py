@@ -1,9 +1,10 @@
 """Turn entries into plain, front-end-neutral views (the Discord cog and the CLI both draw these)."""
 
+import re
 from dataclasses import dataclass, field
 
 from bot.engine.knowledge import KnowledgeBase
-from bot.engine.schema import Entry, ExerciseEntry, MythEntry
+from bot.engine.schema import Entry, ExerciseEntry, MythEntry, Source
 
 VERDICT_LABELS = {
     "myth": "❌ Myth",
@@ -19,6 +20,9 @@ EVIDENCE_LABELS = {
     "expert opinion": "Expert opinion: reasoning and anatomy, little direct research",
 }
 MAX_AUTHORS_SHOWN = 3
+SHORT_TITLE_MAX = 50
+# Trailing parts of "Garcia O Jr" that are not the surname: initials and suffixes.
+_NOT_SURNAME = re.compile(r"^(?:[A-Z]{1,3}|(?:[A-Z]\.)+|Jr\.?|Sr\.?|II|III|IV)$")
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,10 @@ class SourceView:
     id: str
     citation: str
     link: str | None
+    short: str = ""
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "citation": self.citation, "short": self.short or self.citation, "link": self.link}
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class EntryView:
     verdict: str | None = None
     verdict_label: str | None = None
     more: str | None = None
+    safety: str | None = None
     sources: tuple[SourceView, ...] = ()
     related: tuple[tuple[str, str], ...] = ()
     exercise: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -46,8 +55,8 @@ class EntryView:
     def to_dict(self) -> dict:
         data = {
             "id": self.id, "kind": self.kind, "title": self.title, "verdict": self.verdict,
-            "evidence": self.evidence, "answer": self.body, "more": self.more,
-            "sources": [{"id": s.id, "citation": s.citation, "link": s.link} for s in self.sources],
+            "evidence": self.evidence, "answer": self.body, "more": self.more, "safety": self.safety,
+            "sources": [s.to_dict() for s in self.sources],
             "related": [{"id": rid, "title": title} for rid, title in self.related],
         }
         if self.kind == "exercise":
@@ -62,15 +71,57 @@ def short_authors(authors: str | None) -> str | None:
     return ", ".join(names[:MAX_AUTHORS_SHOWN]) + (" et al." if len(names) > MAX_AUTHORS_SHOWN else "")
 
 
+def _surname(name: str) -> str:
+    words = name.split()
+    while len(words) > 1 and _NOT_SURNAME.match(words[-1]):
+        words.pop()
+    return " ".join(words)
+
+
+def cited_authors(authors: str | None) -> str | None:
+    """'Vispute SS, Smith JD, LeCheminant JD' -> 'Vispute et al.'; two authors -> 'Vispute & Smith'."""
+    names = [name.strip() for name in (authors or "").split(",") if name.strip()]
+    et_al = any(name.rstrip(".").casefold() == "et al" for name in names)
+    surnames = [_surname(name) for name in names if name.rstrip(".").casefold() != "et al"]
+    if not surnames:
+        return None
+    if et_al or len(surnames) > 2:
+        return f"{surnames[0]} et al."
+    return " & ".join(surnames)
+
+
+def _short_title(title: str) -> str:
+    title = re.sub(r"\s*\([^)]*\)", "", title).rstrip(".")
+    if len(title) <= SHORT_TITLE_MAX:
+        return f"“{title}”"
+    return f"“{title[:SHORT_TITLE_MAX].rsplit(' ', 1)[0].rstrip(',:;')}…”"
+
+
+def _words(*parts: str | None) -> str:
+    return " ".join(part for part in parts if part)
+
+
+def short_citation(source: Source) -> str:
+    """What members read under an answer: 'Plotkin et al. 2023, Front Physiol'."""
+    who = source.short_author or cited_authors(source.authors)
+    year = str(source.year) if source.year else None
+    where = source.journal_abbrev or source.journal
+    if who:
+        return f"{_words(who, year)}, {where or _short_title(source.title)}"
+    title_year = _words(_short_title(source.title), year)  # no author: the title names the work
+    return f"{title_year}, {where}" if where else title_year
+
+
+def full_citation(source: Source) -> str:
+    head = short_authors(source.authors)
+    year = f" ({source.year})" if source.year else ""
+    journal = f" {source.journal}." if source.journal else ""
+    return f"{head}{year}. {source.title.rstrip('.')}.{journal}" if head else f"{source.title}{year}.{journal}"
+
+
 def source_views(kb: KnowledgeBase, entry: Entry) -> tuple[SourceView, ...]:
-    views = []
-    for source in kb.sources_of(entry):
-        head = short_authors(source.authors)
-        year = f" ({source.year})" if source.year else ""
-        journal = f" {source.journal}." if source.journal else ""
-        citation = f"{head}{year}. {source.title.rstrip('.')}.{journal}" if head else f"{source.title}{year}.{journal}"
-        views.append(SourceView(source.id, citation, source.link))
-    views.extend(SourceView(link, link, link) for link in entry.links)
+    views = [SourceView(s.id, full_citation(s), s.link, short_citation(s)) for s in kb.sources_of(entry)]
+    views.extend(SourceView(link, link, link, link) for link in entry.links)
     return tuple(views)
 
 
@@ -79,6 +130,7 @@ def entry_view(kb: KnowledgeBase, entry: Entry) -> EntryView:
     common = {
         "id": entry.id, "kind": entry.kind, "title": entry.title, "evidence": entry.evidence,
         "evidence_label": EVIDENCE_LABELS[entry.evidence], "sources": source_views(kb, entry), "related": related,
+        "safety": entry.safety,
     }
     if isinstance(entry, MythEntry):
         return EntryView(**common, body=entry.answer, more=entry.more, verdict=entry.verdict,
@@ -103,6 +155,8 @@ def as_text(view: EntryView) -> str:
     if view.verdict_label:
         lines.append(f"Verdict: {view.verdict_label}")
     lines += ["", _plain(view.body), ""]
+    if view.safety:
+        lines += [f"⚠️ SAFETY: {view.safety}", ""]
     if view.kind == "exercise":
         for key, label in (("muscles", "Trains"), ("secondary_muscles", "Also"), ("equipment", "Equipment")):
             if view.exercise.get(key):
@@ -117,7 +171,8 @@ def as_text(view: EntryView) -> str:
     lines.append(f"Evidence: {view.evidence_label}")
     if view.sources:
         lines.append("Sources:")
-        lines += [f"  - {s.citation}" + (f" {s.link}" if s.link else "") for s in view.sources]
+        lines += [f"  - {s.short or s.citation}" + (f": {s.link}" if s.link and s.link != s.short else "")
+                  for s in view.sources]
     if view.related:
         lines.append("Related: " + ", ".join(title for _, title in view.related))
     return "\n".join(lines)

@@ -7,10 +7,12 @@ Limits follow Discord's embed limits so that anything that validates also render
 
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 # Discord embed limits: title 256, description 4096, field value 1024, footer 2048.
 TITLE_MAX = 256
@@ -19,6 +21,10 @@ MORE_MAX = 3500
 PHRASING_MAX = 300
 LIST_ITEM_MAX = 400
 SUMMARY_MAX = 1024
+SAFETY_MAX = 700
+# Entries tagged with any of these must carry a `safety` note.
+SAFETY_TAGS = ("surgery", "injections", "eating", "pain")
+_SAFETY_TAGS_TEXT = ", ".join(SAFETY_TAGS[:-1]) + f" or {SAFETY_TAGS[-1]}"
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SOURCE_ID_PATTERN = r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$"
@@ -35,10 +41,57 @@ Verdict = Annotated[
     Literal["myth", "true", "partly true", "depends", "unproven"], BeforeValidator(_yaml_true_is_verdict)
 ]
 EvidenceGrade = Literal["strong", "moderate", "limited", "expert opinion"]
-SourceKind = Literal[
-    "trial", "review", "meta-analysis", "position stand", "advisory", "observational",
-    "case series", "anatomy", "article",
+GRADES_WEAKEST_FIRST: tuple[EvidenceGrade, ...] = ("expert opinion", "limited", "moderate", "strong")
+Design = Literal[
+    "meta-analysis", "systematic-review", "rct", "trial", "cohort", "cross-sectional", "emg", "cadaver",
+    "imaging", "genetic", "case-series", "survey", "narrative-review", "guideline", "regulator", "expert",
 ]
+DESIGN_HELP = (
+    "What kind of study or document this is: meta-analysis, systematic-review, rct (randomised controlled "
+    "trial), trial (non-randomised or uncontrolled intervention), cohort, cross-sectional, emg (muscle "
+    "activation measured in a lab), cadaver, imaging, genetic (e.g. GWAS), case-series, survey, narrative-review, "
+    "guideline (position stands, society advisories), regulator (e.g. FDA), expert (blogs, news releases, "
+    "opinion). The design limits the evidence grade of the entries that cite it."
+)
+REVIEWS = ("meta-analysis", "systematic-review", "narrative-review")
+SYNTHESES = ("meta-analysis", "systematic-review")
+MODERATE_ALONE = (*SYNTHESES, "rct", "cohort", "regulator", "guideline")
+MODERATE_IN_PAIRS = ("trial", "survey", "case-series", "cross-sectional", "genetic")
+GRADE_NEEDS: dict[EvidenceGrade, str] = {
+    "strong": "a meta-analysis or systematic review, or at least two RCTs",
+    "moderate": "one meta-analysis, systematic review, RCT, cohort study, regulator or guideline, or at least two "
+                "trials, surveys, case series, cross-sectional or genetic studies",
+    "limited": "at least one source whose design is not expert",
+    "expert opinion": "nothing",
+}
+GRADE_RULE = (
+    "How strong the evidence is. The grade may be no stronger than the designs of the cited bibliography "
+    "sources can carry: " + "; ".join(f"{grade} needs {needs}" for grade, needs in GRADE_NEEDS.items()
+                                      if grade != "expert opinion")
+    + ". EMG, cadaver and imaging studies alone (or reviews of them, see reviewed_design) allow at most limited; "
+    "expert opinion needs nothing. Free links (moderator entries) are not counted, and an entry that cites only "
+    "links is not checked."
+)
+
+
+def strongest_grade(designs: Iterable[str]) -> EvidenceGrade:
+    """The strongest evidence grade that sources of these designs can carry (see GRADE_RULE)."""
+    counts = Counter(designs)
+    if any(counts[d] for d in SYNTHESES) or counts["rct"] >= 2:
+        return "strong"
+    if any(counts[d] for d in MODERATE_ALONE) or sum(counts[d] for d in MODERATE_IN_PAIRS) >= 2:
+        return "moderate"
+    if any(design != "expert" for design in counts):
+        return "limited"
+    return "expert opinion"
+
+
+def _lowercase(value: object) -> object:
+    # The vetted bibliography writes statuses in capitals (CONFIRMED, PARTLY).
+    return value.lower() if isinstance(value, str) else value
+
+
+SourceStatus = Annotated[Literal["confirmed", "partly"], BeforeValidator(_lowercase)]
 
 
 def _not_blank(value: str) -> str:
@@ -89,7 +142,12 @@ class Source(Model):
     id: SourceId
     title: Title
     authors: _text(500) | None = None
+    short_author: _text(80) | None = Field(
+        default=None, description="How short citations name the authors when they cannot be shortened from "
+                                  "`authors`, e.g. an organisation's short name ('ASERF').")
     journal: _text(300) | None = None
+    journal_abbrev: _text(80) | None = Field(
+        default=None, description="The journal's NLM abbreviation ('Front Physiol'), used in short citations.")
     year: int | None = Field(default=None, ge=1800, le=2100)
     volume: str | None = None
     issue: str | None = None
@@ -97,8 +155,29 @@ class Source(Model):
     doi: Annotated[str, StringConstraints(pattern=DOI_PATTERN)] | None = None
     pmid: Annotated[str, StringConstraints(pattern=r"^\d{1,9}$")] | None = None
     url: Url | None = None
-    kind: SourceKind = "article"
+    design: Design = Field(description=DESIGN_HELP)
+    status: SourceStatus = Field(
+        default="confirmed",
+        description="As in the vetted bibliography: confirmed (every field seen) or partly (only some were; "
+                    "cite only those). Partly vetted sources count towards grades as usual.")
+    reviewed_design: Design | None = Field(
+        default=None,
+        description="Only for a review or meta-analysis whose studies are all of one weaker design, e.g. a "
+                    "systematic review of EMG studies: that design. Grades then count the review as that design.")
+    supports: _unique_list(ListItem, max_length=12) = Field(
+        default=[], description="What the source actually found, as the vetted bibliography words it.")
     notes: _text(2000) | None = None
+
+    @model_validator(mode="after")
+    def _reviewed_design_is_for_reviews(self) -> "Source":
+        if self.reviewed_design and self.design not in REVIEWS:
+            raise ValueError(f"reviewed_design is only for reviews ({', '.join(REVIEWS)}), not a {self.design}")
+        return self
+
+    @property
+    def counts_as(self) -> str:
+        """The design this source lends an entry's grade."""
+        return self.reviewed_design or self.design
 
     @property
     def link(self) -> str | None:
@@ -137,11 +216,17 @@ class EntryBase(Model):
     questions: _unique_list(Phrasing, min_length=1)
     aliases: _unique_list(Phrasing) = []
     keywords: _unique_list(_text(60)) = []
-    evidence: EvidenceGrade
+    evidence: EvidenceGrade = Field(description=GRADE_RULE)
     sources: _unique_list(SourceId) = []
     links: _unique_list(Url, max_length=10) = []
     related: _unique_list(Slug, max_length=25) = []
-    tags: _unique_list(_text(40), max_length=25) = []
+    tags: _unique_list(_text(40), max_length=25) = Field(
+        default=[], description=f"Topics. An entry tagged {_SAFETY_TAGS_TEXT} must carry a `safety` note.")
+    safety: _text(SAFETY_MAX) | None = Field(
+        default=None,
+        description="Shown prominently with the answer: when to see a clinician and which symptoms are an "
+                    "emergency. Plain text, 2-4 short sentences, common medical guidance only. Required for "
+                    f"entries tagged {_SAFETY_TAGS_TEXT}.")
     retired: bool = False
     stewardship: Stewardship | None = None
 
