@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     clarify_threshold: float | None = Field(default=None, ge=0, le=100)
     passive_threshold: float | None = Field(default=None, ge=0, le=100)
     margin: float | None = Field(default=None, ge=0, le=100)
+    agreement_threshold: float | None = Field(default=None, ge=0, le=101)
 
     channel_cooldown: float = Field(default=60.0, ge=0, description="seconds between passive answers in a channel")
     entry_cooldown: float = Field(default=600.0, ge=0, description="seconds before a channel hears the same entry")
@@ -61,7 +62,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("dev_guild_id", "answer_threshold", "clarify_threshold", "passive_threshold", "margin",
-                     mode="before")
+                     "agreement_threshold", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

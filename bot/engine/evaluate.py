@@ -130,7 +130,8 @@ def score(ranked: Sequence[Ranked], cfg: MatchSettings, name: str = "", known: I
     known = set(known)
     for row in ranked:
         item = row.item
-        result = decide(item.question, list(row.ranking.entries), cfg, out_of_scope=row.ranking.out_of_scope)
+        result = decide(item.question, list(row.ranking.entries), cfg, out_of_scope=row.ranking.out_of_scope,
+                        agreed=row.ranking.agreed)
         got = f"{result.status} {result.entry} {result.score:.0f}"
         if item.off_topic:
             report.off_topic += 1
@@ -171,6 +172,7 @@ def evaluate(engine, questions: list[Labelled], name: str = "") -> Report:
 ANSWER_GRID = tuple(float(t) for t in range(40, 90))
 MARGIN_GRID = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0)
 CLARIFY_OFFSET_GRID = (6.0, 10.0, 14.0, 18.0, 22.0)
+AGREEMENT_GRID = (101.0, 60.0, 64.0, 68.0, 72.0, 76.0)
 WRONG_BUDGET, OFF_TOPIC_BUDGET = 2.0, 3.0
 
 
@@ -202,12 +204,14 @@ class _Compiled:
         self.off = np.array([row.item.off_topic for row in ranked], dtype=bool)
         self.lenient = np.array([row.item.lenient for row in ranked], dtype=bool)
         self.present = np.array([bool(row.ranking.entries) for row in ranked], dtype=bool)
+        self.agreed = np.array([row.ranking.agreed for row in ranked], dtype=bool)
 
     def figures(self, cfg: MatchSettings) -> dict[str, float]:
         top, lead = self.scores[:, 0], self.scores[:, 0] - self.scores[:, 1]
         blocked = self.topic >= top - cfg.out_of_scope_margin
         open_ = self.present & ~blocked
-        answered = open_ & (top >= cfg.answer_threshold) & (lead >= cfg.margin)
+        clear_lead = (lead >= cfg.margin) | (self.agreed & (top >= cfg.agreement_threshold))
+        answered = open_ & (top >= cfg.answer_threshold) & clear_lead
         asked = open_ & ~answered & (top >= cfg.clarify_threshold)
         close = self.scores[:, 0:1] - self.scores[:, 1:3] < cfg.margin
         offers = self.accepted[:, 0] | (self.accepted[:, 1:3] & close & (self.scores[:, 1:3] > 0)).any(axis=1)
@@ -227,8 +231,10 @@ def tune(sets: Sequence[Sequence[Ranked]], base: MatchSettings) -> MatchSettings
     """The thresholds that do best on all `sets` together (each set weighs the same)."""
     compiled = [_Compiled(ranked) for ranked in sets if ranked]
     best, best_value = base, float("-inf")
-    for answer, margin, offset in itertools.product(ANSWER_GRID, MARGIN_GRID, CLARIFY_OFFSET_GRID):
-        cfg = replace(base, answer_threshold=answer, margin=margin, clarify_threshold=answer - offset)
+    agreement = AGREEMENT_GRID if base.semantic_weight > 0 else (base.agreement_threshold,)
+    for answer, margin, offset, agree in itertools.product(ANSWER_GRID, MARGIN_GRID, CLARIFY_OFFSET_GRID, agreement):
+        cfg = replace(base, answer_threshold=answer, margin=margin, clarify_threshold=answer - offset,
+                      agreement_threshold=max(agree, answer))
         value = sum(objective(c.figures(cfg)) for c in compiled)
         if value > best_value:
             best, best_value = cfg, value

@@ -63,6 +63,7 @@ class MatchSettings:
     asking_sentence_weight: float = 1.0  # a sentence of a long message that asks ("...?")
     other_sentence_weight: float = 0.9  # any other sentence of it
     out_of_scope_margin: float = 0.0  # an out-of-scope topic this close to the best entry means "no answer"
+    agreement_threshold: float = 101.0  # at or over this, no margin is needed when both scorers agree
     keyword_bonus: float = 8.0
     coverage_floor: float = 0.5
     unseen_weight: float = 1.5
@@ -71,7 +72,8 @@ class MatchSettings:
 
     def thresholds(self) -> dict[str, float]:
         return {"answer_threshold": self.answer_threshold, "clarify_threshold": self.clarify_threshold,
-                "margin": self.margin, "passive_threshold": self.passive_threshold}
+                "margin": self.margin, "agreement_threshold": self.agreement_threshold,
+                "passive_threshold": self.passive_threshold}
 
 
 FUZZY_DEFAULTS = MatchSettings()
@@ -153,6 +155,7 @@ class Ranking:
 
     entries: tuple[Scored, ...] = ()
     out_of_scope: Scored | None = None
+    agreed: bool = False  # the best entry is also the best by fuzzy score alone and by meaning alone
 
 
 class PhrasingIndex:
@@ -395,7 +398,7 @@ class Matcher:
     ) -> MatchResult:
         ranking = self.rank(question, overlay=overlay, hidden=hidden)
         return decide(question, list(ranking.entries), self.settings, passive=passive,
-                      out_of_scope=ranking.out_of_scope)
+                      out_of_scope=ranking.out_of_scope, agreed=ranking.agreed)
 
     def rank(self, question: str, *, overlay: PhrasingIndex | None = None,
              hidden: frozenset[str] = frozenset()) -> Ranking:
@@ -405,23 +408,28 @@ class Matcher:
             return Ranking()
         vectors = self.embedder.embed(parts) if self.semantic and self.embedder is not None else None
         best: dict[str, float] = {}
+        agreed: dict[str, bool] = {}
         cfg = self.settings
         for i, part in enumerate(parts):
             weight = 1.0 if i == 0 else (cfg.asking_sentence_weight if part.rstrip().endswith("?")
                                           else cfg.other_sentence_weight)
             vector = vectors[i] if vectors is not None else None
-            for scored in self._rank_part(part, vector, overlay, hidden):
-                best[scored.entry] = max(best.get(scored.entry, 0.0), weight * scored.score)
+            scored_part, part_agreed = self._rank_part(part, vector, overlay, hidden)
+            for rank_in_part, scored in enumerate(scored_part):
+                if weight * scored.score > best.get(scored.entry, 0.0):
+                    best[scored.entry] = weight * scored.score
+                    agreed[scored.entry] = part_agreed and rank_in_part == 0
         ranked = sorted((Scored(e, s) for e, s in best.items()), key=lambda s: (-s.score, s.entry))
         entries = tuple(s for s in ranked if not s.entry.startswith(TOPIC_PREFIX))[:TOP]
         topic = next((s for s in ranked if s.entry.startswith(TOPIC_PREFIX)), None)
+        agreement = bool(entries) and agreed.get(entries[0].entry, False)
         taught_here = bool(entries) and overlay is not None and entries[0].entry in overlay.entry_position
         if topic is None or taught_here:
-            return Ranking(entries)
-        return Ranking(entries, Scored(topic.entry.removeprefix(TOPIC_PREFIX), topic.score))
+            return Ranking(entries, agreed=agreement)
+        return Ranking(entries, Scored(topic.entry.removeprefix(TOPIC_PREFIX), topic.score), agreement)
 
     def _rank_part(self, text: str, vector: np.ndarray | None, overlay: PhrasingIndex | None,
-                   hidden: frozenset[str]) -> list[Scored]:
+                   hidden: frozenset[str]) -> tuple[list[Scored], bool]:
         cfg = self.settings
         query = self.index.correct(normalize(text), cfg.typo_similarity, overlay.frequency if overlay else ())
         tokens = self._query_tokens(query)
@@ -458,8 +466,9 @@ class Matcher:
             semantic = 100.0 * np.clip(blended, 0.0, 1.0)
         return _Layer(index, query, factor, bonus_entries, bound, semantic)
 
-    def _top(self, layers: list[_Layer], hidden: frozenset[str]) -> list[Scored]:
-        """The `TOP` best entries by exact fused score, then the closest out-of-scope topic if it could matter.
+    def _top(self, layers: list[_Layer], hidden: frozenset[str]) -> tuple[list[Scored], bool]:
+        """The `TOP` best entries by exact fused score, then the closest out-of-scope topic if it could
+        matter; and whether the best entry is also the best by each scorer alone.
 
         Entries are scored exactly in order of an upper bound on their fused score (coverage bounds
         WRatio from above), stopping once no remaining bound can reach the top `TOP`."""
@@ -478,6 +487,7 @@ class Matcher:
             bounds.append(bound)
         best: list[Scored] = []
         done: set[str] = set()
+        parts: dict[str, tuple[float, float]] = {}
         stream = _descending(bounds)
         for chunk in _batches(stream, first=8):
             if not exhaustive and len(best) >= TOP and chunk[0][0] < best[TOP - 1].score:
@@ -488,18 +498,37 @@ class Matcher:
                 if entry_id not in done:
                     done.add(entry_id)
                     ids.append(entry_id)
-            best.extend(s for s in self._exact(layers, ids, w) if s.score > 0)
+            best.extend(s for s in self._exact(layers, ids, w, parts) if s.score > 0)
             best.sort(key=lambda s: (-s.score, s.entry))
             del best[TOP:]
+        agreed = bool(best) and self._agrees(layers, bounds, best[0].entry, parts)
         floor = best[0].score - self.settings.out_of_scope_margin if best else 0.0
         curated = layers[0]
         topic_bound = (1 - w) * curated.fuzzy_bound + w * curated.semantic
         topics = [curated.index.entry_ids[i] for i in np.flatnonzero(curated.index.topic_mask())
                   if exhaustive or topic_bound[i] >= floor]
-        closest = max(self._exact(layers[:1], topics, w), key=lambda s: (s.score, s.entry), default=None)
-        return best + ([closest] if closest is not None and closest.score > 0 else [])
+        closest = max(self._exact(layers[:1], topics, w, {}), key=lambda s: (s.score, s.entry), default=None)
+        return best + ([closest] if closest is not None and closest.score > 0 else []), agreed
 
-    def _exact(self, layers: list[_Layer], ids: list[str], w: float) -> list[Scored]:
+    @staticmethod
+    def _agrees(layers: list[_Layer], bounds: list[np.ndarray], top: str,
+                parts: dict[str, tuple[float, float]]) -> bool:
+        """Whether no other entry beats `top` on fuzzy score or on meaning (conservative: a bound counts)."""
+        top_fuzzy, top_semantic = parts[top]
+        if any(fuzzy > top_fuzzy for fuzzy, _ in parts.values()):
+            return False
+        for layer, bound in zip(layers, bounds, strict=True):
+            live = np.isfinite(bound)
+            if live.any() and layer.semantic[live].max() > top_semantic + 1e-9:
+                return False
+            unscored = live.copy()
+            unscored[[layer.index.entry_position[e] for e in parts if e in layer.index.entry_position]] = False
+            if unscored.any() and layer.fuzzy_bound[unscored].max() > top_fuzzy:
+                return False
+        return True
+
+    def _exact(self, layers: list[_Layer], ids: list[str], w: float,
+               parts: dict[str, tuple[float, float]]) -> list[Scored]:
         fuzzy_scores = dict.fromkeys(ids, 0.0)
         semantic = dict.fromkeys(ids, 0.0)
         for layer in layers:
@@ -511,6 +540,7 @@ class Matcher:
             for (entry_id, position), fuzzy_score in zip(here, scores, strict=True):
                 fuzzy_scores[entry_id] = max(fuzzy_scores[entry_id], float(fuzzy_score))
                 semantic[entry_id] = max(semantic[entry_id], float(layer.semantic[position]))
+        parts.update({e: (fuzzy_scores[e], semantic[e]) for e in ids})
         return [Scored(e, min(100.0, (1 - w) * fuzzy_scores[e] + w * semantic[e])) for e in ids]
 
     def decide(self, question: str, ranked: list[Scored], *, passive: bool = False) -> MatchResult:
@@ -518,7 +548,7 @@ class Matcher:
 
 
 def decide(question: str, ranked: list[Scored], cfg: MatchSettings, *, passive: bool = False,
-           out_of_scope: Scored | None = None) -> MatchResult:
+           out_of_scope: Scored | None = None, agreed: bool = False) -> MatchResult:
     """Answer when the best entry is over the bar with a clear lead, ask when it is close, else none.
 
     A question at least as close to a known out-of-scope subject as to the best entry gets none."""
@@ -530,7 +560,7 @@ def decide(question: str, ranked: list[Scored], cfg: MatchSettings, *, passive: 
                            out_of_scope=out_of_scope.entry)
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     alternatives = tuple(ranked[1 : 1 + cfg.max_alternatives])
-    clear = top.score - runner_up >= cfg.margin
+    clear = top.score - runner_up >= cfg.margin or (agreed and top.score >= cfg.agreement_threshold)
     if top.score >= (cfg.passive_threshold if passive else cfg.answer_threshold) and clear:
         return MatchResult(question, "answer", top.entry, top.score, alternatives)
     if not passive and top.score >= cfg.clarify_threshold:
