@@ -57,6 +57,43 @@ class YamlRefused(Exception):
         self.message = message
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _refuse_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose aliases would expand past `MAX_NODES`, before building any of it.
+
+    An alias is the same node object in several places, so each distinct node's expanded size is
+    counted once (bottom-up, without recursion: nesting may be deep), linear in the file's size.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if not children_done:
+            if id(node) in open_nodes:
+                raise YamlRefused(node.start_mark.line + 1, "an alias refers to a node it is inside of")
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        open_nodes.discard(id(node))
+        size = 1 + sum(sizes[id(child)] for child in children)
+        if size > MAX_NODES:
+            raise YamlRefused(node.start_mark.line + 1, f"too many YAML nodes (over {MAX_NODES}); "
+                              "aliases that expand exponentially are refused")
+        sizes[id(node)] = size
+
+
 class _Builder:
     def __init__(self) -> None:
         self.lines: dict[Path, int] = {}
@@ -124,6 +161,7 @@ def parse_yaml(text: str | bytes) -> ParsedYaml:
         raise YamlRefused(documents[1].start_mark.line + 1, "only one YAML document per file")
     if not documents or documents[0] is None:
         return ParsedYaml(data=None)
+    _refuse_expansion(documents[0])
     builder = _Builder()
     data = builder.build(documents[0], (), 0)
     return ParsedYaml(data=data, lines=builder.lines)
