@@ -105,3 +105,16 @@ def test_eval_prints_the_figures(tmp_path):
     assert out.returncode == 0
     assert "accuracy (right answer, or silence off topic): 100.0%" in out.stdout
     assert "wrong answers: 0.0%" in out.stdout and "off-topic answered: 0.0%" in out.stdout
+
+
+def test_an_impossible_date_is_a_problem_with_its_line_not_a_traceback(kb_copy):
+    myths = kb_copy / "myths.yaml"
+    anchor = "    sources: [vispute2011]\n"
+    typo = "    stewardship:\n      created_at: 2025-02-30T10:00:00Z\n"
+    myths.write_text(myths.read_text().replace(anchor, anchor + typo, 1))
+    line = myths.read_text().splitlines().index("      created_at: 2025-02-30T10:00:00Z") + 1
+    for args in (("validate", str(myths)), ("ask", "does spot reduction work")):
+        out = mythbot(*args, "--knowledge", str(kb_copy))
+        assert out.returncode == 1
+        assert f"myths.yaml:{line}: invalid date '2025-02-30T10:00:00Z'" in out.stdout + out.stderr
+        assert "Traceback" not in out.stderr

@@ -57,6 +57,23 @@ class YamlRefused(Exception):
         self.message = message
 
 
+_KINDS = {"int": "integer", "float": "number", "bool": "true/false value", "timestamp": "date"}
+_SHOWN_CHARS = 40
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _invalid_scalar(node: yaml.ScalarNode, exc: Exception) -> str:
+    """What is wrong with a value PyYAML could not construct (impossible date, '!!int foo', ...)."""
+    kind = _KINDS.get(node.tag.removeprefix(_CORE), "value")
+    shown = repr(node.value)
+    if len(node.value) > _SHOWN_CHARS:
+        shown = f"{node.value[:_SHOWN_CHARS]!r}... ({len(node.value):,} characters)"
+    reason = str(exc) if isinstance(exc, ValueError) and kind == "date" else ""
+    implicit = not node.style and _RESOLVER.resolve(yaml.ScalarNode, node.value, (True, False)) == node.tag
+    hint = "; quote it if it is meant as text" if implicit else ""
+    return f"invalid {kind} {shown}" + (f" ({reason})" if reason else "") + hint
+
+
 def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
         return [child for pair in node.value for child in pair]
@@ -117,9 +134,12 @@ class _Builder:
         raise YamlRefused(node.start_mark.line + 1, f"unsupported YAML tag {node.tag!r} (only plain data is allowed)")
 
     def _scalar(self, node: yaml.ScalarNode) -> object:
-        value = self.scalars.construct_object(node)
-        self.scalars.constructed_objects.pop(node, None)  # PyYAML caches every node; we need none
-        return value
+        try:
+            return self.scalars.construct_object(node)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, yaml.YAMLError) as exc:
+            raise YamlRefused(node.start_mark.line + 1, _invalid_scalar(node, exc)) from None
+        finally:
+            self.scalars.constructed_objects.pop(node, None)  # PyYAML caches every node; we need none
 
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict:
         result: dict = {}

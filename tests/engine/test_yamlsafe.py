@@ -69,3 +69,23 @@ def test_merge_keys_and_several_documents_are_refused():
 
 def test_empty_document_is_no_data():
     assert parse_yaml("# only a comment\n").data is None
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("2025-02-30T10:00:00Z", "invalid date '2025-02-30T10:00:00Z' (day is out of range for month)"),
+    ("2025-13-01", "invalid date '2025-13-01' (month must be in 1..12)"),
+    ("!!timestamp soon", "invalid date 'soon'"),
+    ("!!int foo", "invalid integer 'foo'"),
+    ("!!bool maybe", "invalid true/false value 'maybe'"),
+    ("!!float foo", "invalid number 'foo'"),
+    ("1" * 5000, "invalid integer '1111111111"),
+])
+def test_impossible_typed_values_are_refused_with_their_line(value, message):
+    error = refusal(f"title: ok\ncreated_at: {value}\n")
+    assert error.line == 2
+    assert message in error.message
+    assert len(error.message) < 300  # a 5,000-digit number is not echoed in full
+
+
+def test_an_impossible_value_as_a_key_is_refused_too():
+    assert refusal("a: 1\n2025-02-30: x\n").line == 2

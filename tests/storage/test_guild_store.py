@@ -185,6 +185,20 @@ async def test_a_corrupt_file_falls_back_to_the_newest_valid_backup(store, tmp_p
     assert parse_guild_text(path.read_bytes(), "x").problems == ()
 
 
+async def test_an_impossible_date_falls_back_to_the_newest_valid_backup_after_a_restart(store, tmp_path, fixture_kb):
+    first = await store.add(GUILD, creatine_draft(), ANA)
+    await store.add(GUILD, creatine_draft(title="Second", questions="second q"), ANA)
+    path = store.path(GUILD)
+    text = path.read_text()
+    assert text.count("created_at: '") == 2
+    path.write_text(text.replace("created_at: '", "created_at: 2025-02-30T10:00:00Z #", 1))
+    reopened = GuildStore(tmp_path / "data", fixture_kb)
+    problems = reopened.load_all()
+    assert [(p.file, p.message.split(" (")[0]) for p in problems] == [
+        (str(path), "invalid date '2025-02-30T10:00:00Z'")]
+    assert list(reopened.state(GUILD).entries) == [first.entry_id]  # .1 held the file before the second add
+
+
 async def test_a_guild_with_no_valid_file_has_no_entries_and_nothing_crashes(tmp_path, fixture_kb, caplog):
     guilds = tmp_path / "guilds"
     guilds.mkdir()
