@@ -5,7 +5,10 @@ timestamps); any other tag is reported, never constructed. Sizes are bounded bef
 parsing, so an oversized file or an alias bomb is refused at once instead of eating memory.
 """
 
+import os
+import stat
 from dataclasses import dataclass, field
+from pathlib import Path as FilePath
 
 import yaml
 
@@ -109,6 +112,31 @@ def _refuse_expansion(root: yaml.Node) -> None:
             raise YamlRefused(node.start_mark.line + 1, f"too many YAML nodes (over {MAX_NODES}); "
                               "aliases that expand exponentially are refused")
         sizes[id(node)] = size
+
+
+def read_limited(path: FilePath, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of the regular file at `path`, reading at most `limit` + 1 of them.
+
+    Raises `YamlRefused` (line 1) for a device, a pipe or a directory, which are never read (a pipe
+    is not even waited on), and for a file over `limit` bytes; `OSError` when it cannot be opened.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise YamlRefused(1, "not a regular file (a device, pipe or directory is never read)")
+        if info.st_size > limit:
+            raise YamlRefused(1, f"file is {info.st_size:,} bytes; the limit is {limit:,}")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit and (chunk := os.read(fd, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:  # it grew while we read
+            raise YamlRefused(1, f"file is over {limit:,} bytes; the limit is {limit:,}")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 class _Builder:

@@ -70,7 +70,7 @@ def _snapshot(path: Path, target: Path) -> None:
 
 def rotate_backups(path: Path, count: int) -> None:
     """Shift `path.1`..`path.<count-1>` down one and snapshot `path` as `path.1`."""
-    if count <= 0 or not path.exists():
+    if count <= 0 or not path.is_file():  # nothing to keep, or a device or pipe that must not be copied
         return
     backups = backup_paths(path, count)
     for older, newer in zip(reversed(backups[1:]), reversed(backups[:-1]), strict=True):
