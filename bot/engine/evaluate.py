@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from bot.engine.yamlsafe import Problem, YamlRefused, parse_yaml, read_limited
 
 OFF_TOPIC = "none"
 
@@ -21,15 +21,30 @@ class Labelled:
         return self.also | {self.expect}
 
 
+class EvalSetError(ValueError):
+    """A labelled question set that cannot be used; `str()` is `file:line: message`."""
+
+    def __init__(self, path: Path, line: int, message: str) -> None:
+        self.problem = Problem(str(path), line, message)
+        super().__init__(str(self.problem))
+
+
 def load_eval_set(path: Path) -> list[Labelled]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The labelled questions in `path`; raises `EvalSetError` naming file and line."""
+    try:
+        parsed = parse_yaml(read_limited(path))
+    except YamlRefused as refusal:
+        raise EvalSetError(path, refusal.line, refusal.message) from None
+    except OSError as exc:
+        raise EvalSetError(path, 1, f"cannot read file: {exc.strerror or exc}") from None
+    data = parsed.data
     rows = data.get("questions") if isinstance(data, dict) else None
     if not isinstance(rows, list):
-        raise ValueError("expected a mapping with a 'questions' list")
+        raise EvalSetError(path, 1, "expected a mapping with a 'questions' list")
     labelled = []
     for i, row in enumerate(rows):
         if not isinstance(row, dict) or not isinstance(row.get("q"), str) or not isinstance(row.get("expect"), str):
-            raise ValueError(f"question {i}: needs 'q' and 'expect' strings")
+            raise EvalSetError(path, parsed.line_of(("questions", i)), f"question {i}: needs 'q' and 'expect' strings")
         labelled.append(Labelled(row["q"], row["expect"], frozenset(row.get("also") or ())))
     return labelled
 
