@@ -4,12 +4,14 @@
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from bot.engine.engine import Engine
-from bot.engine.evaluate import Ranked, as_json, cross_validate, load_eval_set, rank_all, score, tune
+from bot.engine.evaluate import EvalSetError, Ranked, as_json, cross_validate, load_eval_set, rank_all, score, tune
 from bot.engine.knowledge import KnowledgeError, validate_paths
+from bot.engine.normalize import MAX_INPUT_CHARS
 from bot.engine.render import as_text
 from bot.engine.schema_export import check_schema, write_schema
 from bot.engine_setup import build_engine
@@ -67,11 +69,27 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# A line is cut to what the engine reads anyway; UTF-8 needs at most 4 bytes a character.
+_MAX_LINE_BYTES = 4 * MAX_INPUT_CHARS
+
+
+def questions_in(stream: BinaryIO) -> Iterator[str]:
+    """One question per line of `stream`, as any bytes: invalid UTF-8 becomes U+FFFD, and each line
+    is cut to `MAX_INPUT_CHARS` without ever holding the rest of a long line."""
+    while line := stream.readline(_MAX_LINE_BYTES):
+        if not line.endswith(b"\n"):
+            rest = line
+            while rest and not rest.endswith(b"\n"):  # skip the rest of an overlong line
+                rest = stream.readline(_MAX_LINE_BYTES)
+        text = line.decode("utf-8", errors="replace")[:MAX_INPUT_CHARS]
+        yield text.rstrip("\r\n")
+
+
 def cmd_match(args: argparse.Namespace) -> int:
     engine = _engine(_settings(args))
-    out = sys.stdout
-    for line in sys.stdin:
-        out.write(json.dumps(engine.ask(line.rstrip("\r\n")).result.to_dict(), ensure_ascii=False) + "\n")
+    out = sys.stdout.buffer  # UTF-8 whatever the locale says
+    for question in questions_in(sys.stdin.buffer):
+        out.write(json.dumps(engine.ask(question).result.to_dict(), ensure_ascii=False).encode() + b"\n")
         out.flush()
     return EXIT_OK
 
@@ -126,8 +144,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for file in args.files:
         try:
             questions = load_eval_set(Path(file))
-        except (OSError, ValueError) as exc:
-            raise CommandError(f"{file}: {exc}") from None
+        except EvalSetError as exc:
+            raise CommandError(str(exc)) from None
         sets[file] = rank_all(engine, questions)
     reports = [score(ranked, engine.settings, name, engine.kb.entries) for name, ranked in sets.items()]
     if args.cv or args.tune:

@@ -2,9 +2,11 @@
 
 import json
 import os
+import resource
 import subprocess
 import sys
 
+from bot.engine.normalize import MAX_INPUT_CHARS
 from tests.conftest import FIXTURE_KB, PROJECT_ROOT
 
 
@@ -127,3 +129,90 @@ def test_ask_and_chat_text_show_the_safety_note_under_the_answer():
         safety = next(line for line in out.splitlines() if line.startswith("⚠️ SAFETY: "))
         assert "call emergency services" in safety
         assert out.index("⚠️ SAFETY") < out.index("Evidence:")
+
+
+def test_an_impossible_date_is_a_problem_with_its_line_not_a_traceback(kb_copy):
+    myths = kb_copy / "myths.yaml"
+    anchor = "    sources: [vispute2011]\n"
+    typo = "    stewardship:\n      created_at: 2025-02-30T10:00:00Z\n"
+    myths.write_text(myths.read_text().replace(anchor, anchor + typo, 1))
+    line = myths.read_text().splitlines().index("      created_at: 2025-02-30T10:00:00Z") + 1
+    for args in (("validate", str(myths)), ("ask", "does spot reduction work")):
+        out = mythbot(*args, "--knowledge", str(kb_copy))
+        assert out.returncode == 1
+        assert f"myths.yaml:{line}: invalid date '2025-02-30T10:00:00Z'" in out.stdout + out.stderr
+        assert "Traceback" not in out.stderr
+
+
+def _two_gigabytes_at_most():
+    """A runaway read fails fast with MemoryError instead of taking the machine's memory."""
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+def bounded(args: list[str], stdin: bytes = b"", env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run a command with a bounded wait and bounded memory; the output is bytes."""
+    full_env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN" and not k.startswith("MYTHBOT_")}
+    full_env.update(env or {})
+    return subprocess.run(args, input=stdin, capture_output=True, timeout=30, env=full_env, cwd=PROJECT_ROOT,
+                          preexec_fn=_two_gigabytes_at_most)
+
+
+def test_validate_and_eval_refuse_devices_and_pipes_without_reading_them(tmp_path):
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", str(fifo)):
+        out = bounded([sys.executable, "-m", "bot", "validate", path, "--knowledge", str(FIXTURE_KB)])
+        assert out.returncode == 1
+        assert f"{path}:1: not a regular file".encode() in out.stdout, out.stdout + out.stderr
+        out = bounded([sys.executable, "-m", "bot", "eval", path, "--knowledge", str(FIXTURE_KB)])
+        assert out.returncode == 1
+        assert f"{path}:1: not a regular file".encode() in out.stderr, out.stderr
+        assert b"Traceback" not in out.stderr
+
+
+def test_validate_and_eval_refuse_an_oversized_file(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"# " + b"x" * 2_000_000 + b"\n")
+    out = bounded([sys.executable, "-m", "bot", "eval", str(big), "--knowledge", str(FIXTURE_KB)])
+    assert out.returncode == 1 and f"{big}:1: file is 2,000,003 bytes; the limit is 1,000,000".encode() in out.stderr
+
+
+def test_a_guild_file_linked_to_dev_zero_falls_back_to_its_backup(tmp_path):
+    data = tmp_path / "data"
+    script = f"""
+import asyncio
+from pathlib import Path
+from bot.engine.knowledge import load_knowledge
+from bot.storage.guild_store import GuildStore
+from tests.storage.conftest import ANA, GUILD, creatine_draft
+
+store = GuildStore({str(data)!r}, load_knowledge(Path({str(FIXTURE_KB)!r})))
+kept = asyncio.run(store.add(GUILD, creatine_draft(), ANA)).entry_id
+path = store.path(GUILD)
+asyncio.run(store.add(GUILD, creatine_draft(title="Second", questions="second q"), ANA))
+path.unlink()
+path.symlink_to("/dev/zero")
+restarted = GuildStore({str(data)!r}, store.base)
+print([str(problem) for problem in restarted.load_all()])
+assert list(restarted.state(GUILD).entries) == [kept], restarted.state(GUILD).entries
+asyncio.run(restarted.add(GUILD, creatine_draft(title="Third", questions="third q"), ANA))
+assert not path.is_symlink() and len(restarted.state(GUILD).entries) == 2
+print("served the backup")
+"""
+    out = bounded([sys.executable, "-c", script])
+    assert out.returncode == 0, out.stderr.decode()
+    assert b"111.yaml:1: not a regular file" in out.stdout and b"served the backup" in out.stdout
+
+
+def test_match_json_reads_any_bytes_and_echoes_long_lines_cut(tmp_path):
+    lines = [b"will squats fix my hip dips", b"\xff\xfe squats \xc3\x28 \xed\xa0\x80 hip dips",
+             b"hip dips " * 2_000_000, b"squats\r"]
+    for env in ({"PYTHONIOENCODING": "utf-8"}, {"LC_ALL": "C.UTF-8"}, {"LC_ALL": "C", "PYTHONUTF8": "0"}):
+        out = bounded([sys.executable, "-m", "bot", "match", "--json", "--knowledge", str(FIXTURE_KB)],
+                      stdin=b"\n".join(lines) + b"\n", env=env)
+        assert out.returncode == 0, (env, out.stderr[-2000:])
+        rows = [json.loads(line) for line in out.stdout.decode("utf-8").splitlines()]  # strict: valid UTF-8
+        assert len(rows) == 4, env
+        assert rows[0]["status"] == "answer" and rows[3]["question"] == "squats"
+        assert "\ufffd" in rows[1]["question"] and "squats" in rows[1]["question"]
+        assert len(rows[2]["question"]) == MAX_INPUT_CHARS and rows[2]["question"].startswith("hip dips hip")

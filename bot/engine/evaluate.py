@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.engine.matcher import MatchSettings, Ranking, decide
+from bot.engine.yamlsafe import Problem, YamlRefused, parse_yaml, read_limited
 
 OFF_TOPIC = "none"
 
@@ -49,14 +50,34 @@ def _row(i: int, row: object) -> Labelled:
     raise ValueError(f"question {i}: needs 'q' and 'expect', or 'text' and 'accept'")
 
 
-def load_eval_set(path: Path) -> list[Labelled]:
-    import yaml
+class EvalSetError(ValueError):
+    """A labelled question set that cannot be used; `str()` is `file:line: message`."""
 
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    rows = data.get("questions") if isinstance(data, dict) else data
+    def __init__(self, path: Path, line: int, message: str) -> None:
+        self.problem = Problem(str(path), line, message)
+        super().__init__(str(self.problem))
+
+
+def load_eval_set(path: Path) -> list[Labelled]:
+    """The labelled questions in `path` (either format); raises `EvalSetError` naming file and line."""
+    try:
+        parsed = parse_yaml(read_limited(path))
+    except YamlRefused as refusal:
+        raise EvalSetError(path, refusal.line, refusal.message) from None
+    except OSError as exc:
+        raise EvalSetError(path, 1, f"cannot read file: {exc.strerror or exc}") from None
+    data = parsed.data
+    nested = isinstance(data, dict)
+    rows = data.get("questions") if nested else data
     if not isinstance(rows, list):
-        raise ValueError("expected a list of questions, or a mapping with a 'questions' list")
-    return [_row(i, row) for i, row in enumerate(rows)]
+        raise EvalSetError(path, 1, "expected a list of questions, or a mapping with a 'questions' list")
+    labelled = []
+    for i, row in enumerate(rows):
+        try:
+            labelled.append(_row(i, row))
+        except ValueError as exc:
+            raise EvalSetError(path, parsed.line_of(("questions", i) if nested else (i,)), str(exc)) from None
+    return labelled
 
 
 @dataclass

@@ -26,7 +26,7 @@ from bot.engine.schema import (
     Source,
     strongest_grade,
 )
-from bot.engine.yamlsafe import ParsedYaml, Problem, YamlRefused, parse_yaml
+from bot.engine.yamlsafe import ParsedYaml, Problem, YamlRefused, parse_yaml, read_limited
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -131,10 +131,9 @@ def parse_text(text: str | bytes, name: str) -> ParsedFile:
 def parse_file(path: Path, display: str | None = None) -> ParsedFile:
     name = display or str(path)
     try:
-        size = path.stat().st_size
-        if size > 1_000_000:
-            return ParsedFile(name, None, None, (Problem(name, 1, f"file is {size:,} bytes; the limit is 1,000,000"),))
-        raw = path.read_bytes()
+        raw = read_limited(path)
+    except YamlRefused as refusal:
+        return ParsedFile(name, None, None, (Problem(name, refusal.line, refusal.message),))
     except OSError as exc:
         return ParsedFile(name, None, None, (Problem(name, 1, f"cannot read file: {exc.strerror or exc}"),))
     return parse_text(raw, name)

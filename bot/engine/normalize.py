@@ -184,7 +184,10 @@ _PHRASES_LONGEST_FIRST = sorted(PHRASES, key=len, reverse=True)
 @lru_cache(maxsize=4096)
 def normalize(text: str, *, keep_stopwords: bool = False) -> str:
     """Return the comparable form of `text`: lowercase ASCII words, rewritten, singular, no filler."""
-    text = _DISCORD_MARKUP.sub(" ", text[:MAX_INPUT_CHARS])
+    text = text[:MAX_INPUT_CHARS]
+    if not text.isascii():  # invisible format characters (Cf: zero-width, soft hyphen, BOM) must not split words
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = _DISCORD_MARKUP.sub(" ", text)
     text = _strip_accents(unicodedata.normalize("NFKC", text)).casefold()
     text = _APOSTROPHES.sub("", text)
     text = _REPEATS.sub(r"\1", text)

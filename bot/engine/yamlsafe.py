@@ -5,7 +5,10 @@ timestamps); any other tag is reported, never constructed. Sizes are bounded bef
 parsing, so an oversized file or an alias bomb is refused at once instead of eating memory.
 """
 
+import os
+import stat
 from dataclasses import dataclass, field
+from pathlib import Path as FilePath
 
 import yaml
 
@@ -57,6 +60,85 @@ class YamlRefused(Exception):
         self.message = message
 
 
+_KINDS = {"int": "integer", "float": "number", "bool": "true/false value", "timestamp": "date"}
+_SHOWN_CHARS = 40
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _invalid_scalar(node: yaml.ScalarNode, exc: Exception) -> str:
+    """What is wrong with a value PyYAML could not construct (impossible date, '!!int foo', ...)."""
+    kind = _KINDS.get(node.tag.removeprefix(_CORE), "value")
+    shown = repr(node.value)
+    if len(node.value) > _SHOWN_CHARS:
+        shown = f"{node.value[:_SHOWN_CHARS]!r}... ({len(node.value):,} characters)"
+    reason = str(exc) if isinstance(exc, ValueError) and kind == "date" else ""
+    implicit = not node.style and _RESOLVER.resolve(yaml.ScalarNode, node.value, (True, False)) == node.tag
+    hint = "; quote it if it is meant as text" if implicit else ""
+    return f"invalid {kind} {shown}" + (f" ({reason})" if reason else "") + hint
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _refuse_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose aliases would expand past `MAX_NODES`, before building any of it.
+
+    An alias is the same node object in several places, so each distinct node's expanded size is
+    counted once (bottom-up, without recursion: nesting may be deep), linear in the file's size.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if not children_done:
+            if id(node) in open_nodes:
+                raise YamlRefused(node.start_mark.line + 1, "an alias refers to a node it is inside of")
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        open_nodes.discard(id(node))
+        size = 1 + sum(sizes[id(child)] for child in children)
+        if size > MAX_NODES:
+            raise YamlRefused(node.start_mark.line + 1, f"too many YAML nodes (over {MAX_NODES}); "
+                              "aliases that expand exponentially are refused")
+        sizes[id(node)] = size
+
+
+def read_limited(path: FilePath, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of the regular file at `path`, reading at most `limit` + 1 of them.
+
+    Raises `YamlRefused` (line 1) for a device, a pipe or a directory, which are never read (a pipe
+    is not even waited on), and for a file over `limit` bytes; `OSError` when it cannot be opened.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise YamlRefused(1, "not a regular file (a device, pipe or directory is never read)")
+        if info.st_size > limit:
+            raise YamlRefused(1, f"file is {info.st_size:,} bytes; the limit is {limit:,}")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit and (chunk := os.read(fd, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:  # it grew while we read
+            raise YamlRefused(1, f"file is over {limit:,} bytes; the limit is {limit:,}")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 class _Builder:
     def __init__(self) -> None:
         self.lines: dict[Path, int] = {}
@@ -80,9 +162,12 @@ class _Builder:
         raise YamlRefused(node.start_mark.line + 1, f"unsupported YAML tag {node.tag!r} (only plain data is allowed)")
 
     def _scalar(self, node: yaml.ScalarNode) -> object:
-        value = self.scalars.construct_object(node)
-        self.scalars.constructed_objects.pop(node, None)  # PyYAML caches every node; we need none
-        return value
+        try:
+            return self.scalars.construct_object(node)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, yaml.YAMLError) as exc:
+            raise YamlRefused(node.start_mark.line + 1, _invalid_scalar(node, exc)) from None
+        finally:
+            self.scalars.constructed_objects.pop(node, None)  # PyYAML caches every node; we need none
 
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict:
         result: dict = {}
@@ -124,6 +209,7 @@ def parse_yaml(text: str | bytes) -> ParsedYaml:
         raise YamlRefused(documents[1].start_mark.line + 1, "only one YAML document per file")
     if not documents or documents[0] is None:
         return ParsedYaml(data=None)
+    _refuse_expansion(documents[0])
     builder = _Builder()
     data = builder.build(documents[0], (), 0)
     return ParsedYaml(data=data, lines=builder.lines)

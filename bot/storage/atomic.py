@@ -9,6 +9,7 @@ file is hard-linked (or copied) to `path.1`, shifting older copies to `.2`, `.3`
 import contextlib
 import errno
 import fcntl
+import logging
 import os
 import shutil
 import tempfile
@@ -16,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"
+
+log = logging.getLogger(__name__)
 
 
 class WriteFailed(Exception):
@@ -67,7 +70,7 @@ def _snapshot(path: Path, target: Path) -> None:
 
 def rotate_backups(path: Path, count: int) -> None:
     """Shift `path.1`..`path.<count-1>` down one and snapshot `path` as `path.1`."""
-    if count <= 0 or not path.exists():
+    if count <= 0 or not path.is_file():  # nothing to keep, or a device or pipe that must not be copied
         return
     backups = backup_paths(path, count)
     for older, newer in zip(reversed(backups[1:]), reversed(backups[:-1]), strict=True):
@@ -86,8 +89,9 @@ def remove_stale_temps(directory: Path, name: str) -> None:
 def write_atomic(path: Path, data: bytes, *, backups: int = 3) -> None:
     """Replace `path` with `data` atomically and durably, keeping `backups` previous versions.
 
-    Raises `WriteFailed` (and leaves `path` as it was) when anything goes wrong. Callers that may
-    race must hold `file_lock` for `path`.
+    Raises `WriteFailed` (and leaves `path` as it was) when anything goes wrong before the rename.
+    After it the change is made: a directory that cannot be flushed (some network and FUSE mounts)
+    only logs a durability warning. Callers that may race must hold `file_lock` for `path`.
     """
     directory = path.parent
     try:
@@ -104,11 +108,15 @@ def write_atomic(path: Path, data: bytes, *, backups: int = 3) -> None:
         os.chmod(temp, 0o644)
         rotate_backups(path, backups)
         os.replace(temp, path)
-        fsync_dir(directory)
     except OSError as exc:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise describe_os_error("write", path, exc) from None
+    try:
+        fsync_dir(directory)
+    except OSError as exc:  # some network and FUSE mounts refuse it (EINVAL); the rename has happened
+        log.warning("%s was replaced, but its directory could not be flushed to disk (%s): the change is made, "
+                    "though a power cut right now could undo it", path, exc.strerror or exc)
 
 
 @contextlib.contextmanager

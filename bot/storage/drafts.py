@@ -56,7 +56,13 @@ _FIELD_LABELS = {"title": TITLE.label, "questions": QUESTIONS.label, "answer": A
                  "verdict": VERDICT.label, "evidence": VERDICT.label, "links": SOURCES.label,
                  "sources": SOURCES.label}
 
-_MASKED_LINK = re.compile(r"\[([^\]\n]+)\]\(\s*<?(https?://[^\s)>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+# What is left of a masked link once the readable ones are written out: a label's end, then a target.
+_LINK_JUNCTION = re.compile(r"\](?=\(\s*<?[a-z][a-z0-9+.-]*:)", re.IGNORECASE)
+# Longer labels, URLs and titles are not written out nicely (the junction still is broken): bounds the work.
+MAX_LABEL_CHARS = 200
+MAX_TARGET_CHARS = 600
+_TITLE_ENDS = {'"': "\"'", "'": "\"'", "(": ")"}
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _DOI = re.compile(DOI_PATTERN)
 _SEPARATORS = re.compile(r"\s*[/,;|·]\s*")
@@ -85,14 +91,89 @@ class DraftError(ValueError):
         return [label for label, _ in self.problems]
 
 
+def _label_end(text: str, start: int) -> int | None:
+    """The index of the ']' closing the label opened at `start` (nested brackets allowed)."""
+    depth = 0
+    for i in range(start + 1, min(len(text), start + 1 + MAX_LABEL_CHARS)):
+        char = text[i]
+        if char == "[":
+            depth += 1
+        elif char == "]" and depth:
+            depth -= 1
+        elif char == "]":
+            return i
+    return None
+
+
+def _skip_space(text: str, i: int) -> int:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    return i
+
+
+def _url_end(text: str, i: int) -> int:
+    """The end of a bare URL starting at `i`: no spaces, parentheses balanced ("..._(anatomy)")."""
+    depth = 0
+    while i < len(text) and not text[i].isspace() and text[i] != "<":
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            if not depth:
+                break
+            depth -= 1
+        i += 1
+    return i
+
+
+def _target(text: str, i: int) -> tuple[str, int] | None:
+    """Parse `(url "title")` from the '(' at `i`: the URL and the index after ')', or None."""
+    text = text[: i + MAX_TARGET_CHARS]
+    i = _skip_space(text, i + 1)
+    if not _SCHEME.match(text, i + text.startswith("<", i)):
+        return None
+    if text.startswith("<", i):
+        close = text.find(">", i)
+        if close < 0:
+            return None
+        url, i = text[i + 1 : close].strip(), close + 1
+    else:
+        end = _url_end(text, i)
+        url, i = text[i:end], end
+    if not _SCHEME.match(url):
+        return None
+    after = _skip_space(text, i)
+    if after > i and after < len(text) and text[after] in _TITLE_ENDS:  # a title: hover text, dropped
+        close = next((j for j in range(after + 1, len(text)) if text[j] in _TITLE_ENDS[text[after]]), -1)
+        if close < 0:
+            return None
+        after = _skip_space(text, close + 1)
+    return (url, after + 1) if text.startswith(")", after) else None
+
+
+def _written_out(text: str) -> str:
+    parts: list[str] = []
+    done = i = 0
+    while (i := text.find("[", i)) >= 0:
+        end = _label_end(text, i)
+        found = _target(text, end + 1) if end is not None and text.startswith("(", end + 1) else None
+        if found is None:
+            i += 1
+            continue
+        url, after = found
+        label = _written_out(text[i + 1 : end]).strip()
+        parts += [text[done:i], url if label.rstrip("/") in ("", url.rstrip("/")) else f"{label} ({url})"]
+        done = i = after
+    return "".join(parts) + text[done:]
+
+
 def unmask_links(text: str) -> str:
-    """Rewrite `[text](https://...)` as `text (https://...)` so readers see where a link leads."""
+    """Rewrite `[text](https://...)` as `text (https://...)` so readers see where a link leads.
 
-    def visible(match: re.Match) -> str:
-        label, url = match.group(1).strip(), match.group(2)
-        return url if label.rstrip("/") == url.rstrip("/") else f"{label} ({url})"
-
-    return _MASKED_LINK.sub(visible, text)
+    Any scheme, in any case, with nested brackets, labels over several lines and any kind of title.
+    Whatever still reads as a masked link to Discord's markdown (odd brackets) loses it: a space
+    goes between ']' and '('.
+    """
+    return _LINK_JUNCTION.sub("] ", _written_out(text))
 
 
 def parse_questions(text: str) -> list[str]:

@@ -22,7 +22,7 @@ from types import MappingProxyType
 from bot.engine.engine import Scope
 from bot.engine.knowledge import KnowledgeBase, ParsedFile, assemble
 from bot.engine.schema import Entry, MythEntry, Stewardship, slugify
-from bot.engine.yamlsafe import MAX_FILE_BYTES, Problem
+from bot.engine.yamlsafe import Problem, YamlRefused, read_limited
 from bot.storage.atomic import WriteFailed, backup_paths, file_lock, remove_stale_temps, write_atomic
 from bot.storage.drafts import Draft, DraftError, build_entry
 from bot.storage.guild_file import (
@@ -253,15 +253,14 @@ class GuildStore:
         problems: list[Problem] = []
         for candidate in (self.path(guild_id), *backup_paths(self.path(guild_id), self.backups)):
             try:
-                if not candidate.exists():
-                    continue
-                size = candidate.stat().st_size
-                raw = candidate.read_bytes() if size <= MAX_FILE_BYTES else b""
+                raw = read_limited(candidate)
+            except FileNotFoundError:
+                continue
+            except YamlRefused as refusal:
+                problems.append(Problem(str(candidate), refusal.line, refusal.message))
+                continue
             except OSError as exc:
                 problems.append(Problem(str(candidate), 1, f"cannot read file: {exc.strerror or exc}"))
-                continue
-            if size > MAX_FILE_BYTES:
-                problems.append(Problem(str(candidate), 1, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"))
                 continue
             parsed = parse_guild_text(raw, str(candidate))
             if not parsed.problems:
@@ -408,6 +407,9 @@ class GuildStore:
     @staticmethod
     def _keep_broken_copy(path: Path) -> None:
         """A broken main file is about to be replaced: keep it aside for a person to look at."""
+        if not path.is_file():  # a link to a device or pipe: copying it would never end
+            log.warning("replacing %s, which is not a regular file", path)
+            return
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         target = path.with_name(f"{path.name}.broken-{stamp}")
         try:

@@ -47,3 +47,24 @@ def test_rewrite_targets_are_fixed_points():
 
     for target in {*WORDS.values(), *PHRASES.values()}:
         assert normalize(target, keep_stopwords=True) == target, target
+
+
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\u00ad", "\ufeff", "\u200e", "\u202e", "\U000e0041"]
+
+
+def test_invisible_characters_inside_words_are_dropped(fixture_engine):
+    hidden = "will s\u200bq\u200buats fix my h\u200bip d\u200bips"
+    assert normalize(hidden) == normalize("will squats fix my hip dips")
+    for char in INVISIBLE:
+        assert normalize(f"cre{char}atine hip{char} dips") == normalize("creatine hip dips"), repr(char)
+    assert fixture_engine.ask(hidden).result.entry == fixture_engine.ask("will squats fix my hip dips").result.entry
+
+
+@given(st.text(max_size=300), st.lists(st.tuples(st.integers(min_value=0), st.characters(categories=["Cf"])),
+                                       max_size=30))
+def test_format_characters_anywhere_never_change_the_result(text, insertions):
+    spiked = text
+    for position, char in insertions:
+        at = position % (len(spiked) + 1)
+        spiked = spiked[:at] + char + spiked[at:]
+    assert normalize(spiked) == normalize(text)

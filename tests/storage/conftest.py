@@ -1,3 +1,7 @@
+import errno
+import os
+import stat
+
 import pytest
 
 from bot.storage.drafts import Draft
@@ -22,6 +26,18 @@ def creatine_draft(**changes) -> Draft:
 def numbered_draft(n: int, prefix: str = "topic") -> Draft:
     return Draft(title=f"{prefix} {n} question", questions=f"what about {prefix} {n} and the rest",
                  answer=f"Answer {n}.", verdict="myth / limited")
+
+
+def fail_directory_fsync(monkeypatch):
+    """Make fsync of a directory fail with EINVAL, as some network and FUSE mounts do; files still sync."""
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
 import errno
+import logging
 import multiprocessing
 import os
 
 import pytest
 
 from bot.storage.atomic import WriteFailed, backup_paths, file_lock, write_atomic
+from tests.storage.conftest import fail_directory_fsync
 
 
 def test_each_write_keeps_the_previous_versions_as_rotating_backups(tmp_path):
@@ -53,6 +55,16 @@ def _count_under_lock(lock_path, counter_path, times):
         with file_lock(lock_path):
             value = int(counter_path.read_text())
             counter_path.write_text(str(value + 1))
+
+
+def test_a_directory_that_cannot_be_flushed_still_gets_the_new_file_with_a_warning(tmp_path, monkeypatch, caplog):
+    path = tmp_path / "1.yaml"
+    write_atomic(path, b"old\n")
+    fail_directory_fsync(monkeypatch)
+    with caplog.at_level(logging.WARNING, logger="bot.storage.atomic"):
+        write_atomic(path, b"new\n")  # the rename happened: the change is made, not "nothing changed"
+    assert path.read_text() == "new\n" and backup_paths(path, 1)[0].read_text() == "old\n"
+    assert f"{path} was replaced" in caplog.text and "Invalid argument" in caplog.text
 
 
 def test_the_file_lock_serialises_other_processes(tmp_path):

@@ -1,6 +1,9 @@
+import re
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.engine.schema import ANSWER_MAX, TITLE_MAX, MythEntry, Stewardship
 from bot.storage.drafts import (
@@ -85,6 +88,71 @@ def test_masked_links_are_written_out_so_members_see_where_they_lead():
     assert unmask_links("[click](https://evil.example/x)") == "click (https://evil.example/x)"
     assert unmask_links("[https://a.org](<https://a.org>)") == "https://a.org"
     assert unmask_links("plain https://a.org stays") == "plain https://a.org stays"
+
+
+@pytest.mark.parametrize(("typed", "shown"), [
+    ("[Official NIH study](HTTPS://evil.example/a)", "Official NIH study (HTTPS://evil.example/a)"),
+    ("[[PubMed]](https://evil.example/b)", "[PubMed] (https://evil.example/b)"),
+    ("[NIH](https://evil.example/c 'NIH')", "NIH (https://evil.example/c)"),
+    ("[NIH](https://evil.example/c \"NIH\")", "NIH (https://evil.example/c)"),
+    ("[NIH](https://evil.example/e (NIH))", "NIH (https://evil.example/e)"),
+    ("[Official\nstudy](https://evil.example/d)", "Official\nstudy (https://evil.example/d)"),
+    ("see [wiki]( <https://en.wikipedia.org/wiki/Hip_(anatomy)> ) now",
+     "see wiki (https://en.wikipedia.org/wiki/Hip_(anatomy)) now"),
+    ("[a [b](https://in.example)](https://out.example)", "a b (https://in.example) (https://out.example)"),
+])
+def test_every_masked_link_form_is_written_out(typed, shown):
+    assert unmask_links(typed) == shown
+    assert not discord_links(unmask_links(typed))
+
+
+# The masked-link rule of simple-markdown, the parser Discord's markdown is built on, with any
+# scheme (Discord renders http and https; a stricter oracle costs nothing).
+_LINK_INSIDE = r"(?:\[[^\]]*\]|[^\[\]]|\](?=[^\[]*\]))*"
+_HREF_AND_TITLE = r"\s*<?((?:\([^)]*\)|[^\s\\]|\\.)*?)>?(?:\s+['\"]([\s\S]*?)['\"])?\s*"
+_DISCORD_LINK = re.compile(r"\[(" + _LINK_INSIDE + r")\]\(" + _HREF_AND_TITLE + r"\)")
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+
+
+def discord_links(text: str) -> list[str]:
+    """Targets Discord could render as a masked link, starting at any '['."""
+    found = []
+    for start in (i for i, ch in enumerate(text) if ch == "["):
+        match = _DISCORD_LINK.match(text, start)
+        if match and _SCHEME.match(match.group(2)):
+            found.append(match.group(2))
+    return found
+
+
+_PIECES = [*"[]()<>'\" \n\\:/.aZ", "https://", "evil.example", "](", "[[", "]]", " 'title'", " (t)"]
+_NOISE = st.lists(st.sampled_from(_PIECES), max_size=6).map("".join)
+_SCHEMES = st.sampled_from(["https://", "HTTPS://", "http://", "HtTp://", "javascript:", "mailto:"])
+_TITLES = st.sampled_from(["", " 'NIH'", ' "NIH"', " (NIH)", " 'NIH\"", "  ", "\n'x'"])
+
+
+def _link(label: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.builds(lambda text, space, angle, scheme, path, title: (
+        f"[{text}]({space}{'<' * angle}{scheme}{path}{'>' * angle}{title}{space})"),
+        label, st.sampled_from(["", " ", "\n"]), st.booleans(), _SCHEMES, _NOISE, _TITLES)
+
+
+_LINKISH = st.lists(st.one_of(_NOISE, _link(st.one_of(_NOISE, _link(_NOISE)))), max_size=6).map("".join)
+
+
+@given(_LINKISH)
+def test_no_text_keeps_a_masked_link(text):
+    shown = unmask_links(text)
+    assert not discord_links(shown), shown
+
+
+_URL = re.compile(r"[a-z][a-z0-9+.-]*:[^\s<>()\[\]'\"]*", re.IGNORECASE)
+
+
+@given(_LINKISH)
+def test_unmasking_keeps_every_url_in_sight_and_is_stable(text):
+    shown = unmask_links(text)
+    assert all(url in shown for url in _URL.findall(text))
+    assert unmask_links(shown) == shown
 
 
 def test_questions_drop_bullets_blanks_and_repeats():

@@ -7,7 +7,7 @@ from bot.engine.normalize import normalize
 from bot.storage.atomic import backup_paths
 from bot.storage.guild_file import parse_guild_text
 from bot.storage.guild_store import ChangeRefused, GuildStore, SaveFailed, unique_id
-from tests.storage.conftest import ANA, BO, GUILD, OTHER_GUILD, creatine_draft
+from tests.storage.conftest import ANA, BO, GUILD, OTHER_GUILD, creatine_draft, fail_directory_fsync
 
 CREATINE = "does creatine make you bloated"
 
@@ -185,6 +185,20 @@ async def test_a_corrupt_file_falls_back_to_the_newest_valid_backup(store, tmp_p
     assert parse_guild_text(path.read_bytes(), "x").problems == ()
 
 
+async def test_an_impossible_date_falls_back_to_the_newest_valid_backup_after_a_restart(store, tmp_path, fixture_kb):
+    first = await store.add(GUILD, creatine_draft(), ANA)
+    await store.add(GUILD, creatine_draft(title="Second", questions="second q"), ANA)
+    path = store.path(GUILD)
+    text = path.read_text()
+    assert text.count("created_at: '") == 2
+    path.write_text(text.replace("created_at: '", "created_at: 2025-02-30T10:00:00Z #", 1))
+    reopened = GuildStore(tmp_path / "data", fixture_kb)
+    problems = reopened.load_all()
+    assert [(p.file, p.message.split(" (")[0]) for p in problems] == [
+        (str(path), "invalid date '2025-02-30T10:00:00Z'")]
+    assert list(reopened.state(GUILD).entries) == [first.entry_id]  # .1 held the file before the second add
+
+
 async def test_a_guild_with_no_valid_file_has_no_entries_and_nothing_crashes(tmp_path, fixture_kb, caplog):
     guilds = tmp_path / "guilds"
     guilds.mkdir()
@@ -225,6 +239,16 @@ async def test_a_failing_write_keeps_the_old_file_and_scope(store, monkeypatch):
         await store.add(GUILD, creatine_draft(title="Second", questions="second q"), ANA)
     assert store.path(GUILD).read_bytes() == before
     assert store.scope_for(GUILD) is scope
+
+
+async def test_a_directory_fsync_failure_after_the_rename_reports_the_change_as_made(store, monkeypatch,
+                                                                                      fixture_engine):
+    fail_directory_fsync(monkeypatch)
+    change = await store.add(GUILD, creatine_draft(), ANA)
+    assert answered(fixture_engine, store, GUILD, CREATINE) == change.entry_id  # served at once
+    assert [e.id for e in parse_guild_text(store.path(GUILD).read_bytes(), "x").content.entries] == [change.entry_id]
+    with pytest.raises(ChangeRefused):  # a retry is a duplicate, as it should be: the first one happened
+        await store.add(GUILD, creatine_draft(), ANA)
 
 
 async def test_an_unexpected_failure_loading_one_guild_does_not_stop_the_others(tmp_path, fixture_kb, monkeypatch,
