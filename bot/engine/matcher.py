@@ -59,7 +59,10 @@ class MatchSettings:
     margin: float = 7.0
     passive_threshold: float = 86.0
     semantic_weight: float = 0.0  # w in fused = (1 - w) * fuzzy + w * semantic
-    phrasing_weight: float = 0.75  # semantic = a * best phrasing + (1 - a) * title and answer
+    phrasing_weight: float = 0.9  # semantic = a * voted phrasing similarity + (1 - a) * title and answer
+    neighbours: int = 5  # nearest phrasings that vote
+    vote_temperature: float = 0.1  # softmax temperature of their votes (cosine units)
+    vote_weight: float = 0.5  # how much an entry's share of the votes scales its best cosine
     asking_sentence_weight: float = 1.0  # a sentence of a long message that asks ("...?")
     other_sentence_weight: float = 0.9  # any other sentence of it
     out_of_scope_margin: float = 0.0  # an out-of-scope topic this close to the best entry means "no answer"
@@ -378,6 +381,8 @@ class Matcher:
                  embedder: "Embedder | Embeds | None" = None, out_of_scope: Iterable = ()) -> None:
         self.settings = settings or (FUSED_DEFAULTS if embedder is not None else FUZZY_DEFAULTS)
         self.embedder = embedder
+        # Questions are embedded without the disk cache (knowledge texts are cached; members' words never are).
+        self._query_embedder = getattr(embedder, "uncached", embedder)
         self.index = PhrasingIndex([*entries, *topics_of(out_of_scope)], self.settings.unseen_weight, embedder)
 
     @property
@@ -406,7 +411,7 @@ class Matcher:
         parts = _parts(question)
         if not parts:
             return Ranking()
-        vectors = self.embedder.embed(parts) if self.semantic and self.embedder is not None else None
+        vectors = self._query_embedder.embed(parts) if self.semantic and self.embedder is not None else None
         best: dict[str, float] = {}
         agreed: dict[str, bool] = {}
         cfg = self.settings
@@ -433,9 +438,11 @@ class Matcher:
         cfg = self.settings
         query = self.index.correct(normalize(text), cfg.typo_similarity, overlay.frequency if overlay else ())
         tokens = self._query_tokens(query)
-        layers = [self._layer(self.index, query[:MAX_FUZZY_CHARS], tokens, vector)]
+        layers = [self._layer(self.index, query[:MAX_FUZZY_CHARS], tokens)]
         if overlay is not None and len(overlay):
-            layers.append(self._layer(overlay, query[:MAX_FUZZY_CHARS], tokens, vector))
+            layers.append(self._layer(overlay, query[:MAX_FUZZY_CHARS], tokens))
+        if vector is not None:
+            self._semantic(layers, vector, hidden)
         return self._top(layers, hidden)
 
     def _query_tokens(self, query: str) -> list[str]:
@@ -445,7 +452,7 @@ class Matcher:
             tokens = [token for token in tokens if token in keep]
         return tokens
 
-    def _layer(self, index: PhrasingIndex, query: str, tokens: list[str], vector: np.ndarray | None) -> _Layer:
+    def _layer(self, index: PhrasingIndex, query: str, tokens: list[str]) -> _Layer:
         cfg = self.settings
         entries = len(index.entry_ids)
         share = index.coverage(tokens, self.index.weight) if tokens else np.zeros(len(index))
@@ -457,14 +464,49 @@ class Matcher:
         bonus_entries = index.keyword_entries(query) if bound.any() else set()
         for position in bonus_entries:
             bound[position] = min(100.0, bound[position] + cfg.keyword_bonus)
-        semantic = np.zeros(entries)
-        if vector is not None and index.semantic and len(starts):
-            phrasing_vectors, documents = index.vectors()
-            best = np.full(entries, -1.0)
-            best[filled] = np.maximum.reduceat(phrasing_vectors @ vector, starts)
-            blended = cfg.phrasing_weight * best + (1 - cfg.phrasing_weight) * (documents @ vector)
-            semantic = 100.0 * np.clip(blended, 0.0, 1.0)
-        return _Layer(index, query, factor, bonus_entries, bound, semantic)
+        return _Layer(index, query, factor, bonus_entries, bound, np.zeros(entries))
+
+    def _semantic(self, layers: list[_Layer], vector: np.ndarray, hidden: frozenset[str]) -> None:
+        """Fill each layer's per-entry semantic score (0-100) from the question's embedding.
+
+        An entry's score is its closest phrasing's cosine, weighed by the share of the question's
+        nearest phrasings (across every layer) that belong to it: a soft vote of the `neighbours`
+        nearest phrasings, which separates close entries better than the single best phrasing."""
+        cfg = self.settings
+        sims = []
+        for number, layer in enumerate(layers):
+            if not layer.index.semantic or not len(layer.index):
+                sims.append(np.zeros(0))
+                continue
+            phrasing_sims = layer.index.vectors()[0] @ vector
+            if number == 0 and hidden:
+                for entry_id in hidden:
+                    if entry_id in layer.index.entry_position:
+                        start, end = layer.index.span(layer.index.entry_position[entry_id])
+                        phrasing_sims[start:end] = -1.0
+            sims.append(phrasing_sims)
+        pooled = np.concatenate(sims) if sims else np.zeros(0)
+        if not len(pooled):
+            return
+        nearest = np.argpartition(-pooled, min(cfg.neighbours, len(pooled)) - 1)[: cfg.neighbours]
+        weights = np.exp((pooled[nearest] - pooled[nearest].max()) / cfg.vote_temperature)
+        weights /= weights.sum()
+        offset = 0
+        for number, layer in enumerate(layers):
+            count = len(sims[number])
+            if not count:
+                continue
+            share = np.zeros(len(layer.index.entry_ids))
+            here = (nearest >= offset) & (nearest < offset + count)
+            np.add.at(share, layer.index.owners[nearest[here] - offset], weights[here])
+            starts, filled = layer.index.segments()
+            best = np.full(len(layer.index.entry_ids), -1.0)
+            best[filled] = np.maximum.reduceat(sims[number], starts)
+            voted = best * (1 - cfg.vote_weight + cfg.vote_weight * share)
+            documents = layer.index.vectors()[1] @ vector
+            blended = cfg.phrasing_weight * voted + (1 - cfg.phrasing_weight) * documents
+            layer.semantic = 100.0 * np.clip(blended, 0.0, 1.0)
+            offset += count
 
     def _top(self, layers: list[_Layer], hidden: frozenset[str]) -> tuple[list[Scored], bool]:
         """The `TOP` best entries by exact fused score, then the closest out-of-scope topic if it could

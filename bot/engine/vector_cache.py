@@ -27,10 +27,12 @@ def text_key(model_id: str, text: str) -> bytes:
 
 
 class CachedEmbedder:
-    """An embedder that reads and writes its vectors through a SQLite cache."""
+    """An embedder that reads and writes its vectors through a SQLite cache.
+
+    For knowledge texts only: members' questions go to `uncached`, so they are never written to disk."""
 
     def __init__(self, embedder: Embeds, path: Path, model_id: str, dimensions: int = 384) -> None:
-        self.embedder = embedder
+        self.embedder = self.uncached = embedder
         self.model_id = model_id
         self.dimensions = dimensions
         self._lock = threading.Lock()
