@@ -265,3 +265,180 @@ def _short(title: str, chars: int) -> str:
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+# --- picture ----------------------------------------------------------------------------------------
+
+# Okabe-Ito colours, told apart with the common colour-vision deficiencies; blue is good, vermillion bad.
+ANSWERED_COLOUR = "#0072B2"
+CLARIFIED_COLOUR = "#E69F00"
+UNANSWERED_COLOUR = "#D55E00"
+HELPFUL_COLOUR = ANSWERED_COLOUR
+NOT_HELPFUL_COLOUR = UNANSWERED_COLOUR
+DPI = 100
+MIN_PX, MAX_PX = 300, 6000
+PLOT_TITLE_CHARS = 34
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+DAY_TICK_PX = 85  # room each day label needs
+THIN_BARS_FROM = 90  # days; thinner bars than this alias, so they touch instead
+
+
+def render_png(stats: Stats, *, width_px: int = 1200, height_px: int = 900) -> bytes:
+    """One PNG of exactly `width_px` x `height_px`: questions per day, most asked entries, votes.
+
+    Uses no pyplot state, so it may run in a worker thread; the same stats give the same bytes.
+    """
+    from io import BytesIO
+
+    figure = draw(stats, width_px=width_px, height_px=height_px)
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def draw(stats: Stats, *, width_px: int = 1200, height_px: int = 900):
+    """The matplotlib Figure behind `render_png`, for other formats or a closer look."""
+    for name, value in (("width_px", width_px), ("height_px", height_px)):
+        if isinstance(value, bool) or not isinstance(value, int) or not MIN_PX <= value <= MAX_PX:
+            raise ValueError(f"{name} must be a whole number from {MIN_PX} to {MAX_PX}, got {value!r}")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    grid = figure.add_gridspec(2, 2, height_ratios=(1.1, 1))
+    _draw_days(figure.add_subplot(grid[0, :]), stats, max_ticks=max(3, width_px // DAY_TICK_PX))
+    _draw_top_entries(figure.add_subplot(grid[1, 0]), stats)
+    _draw_votes(figure.add_subplot(grid[1, 1]), stats)
+    figure.suptitle(f"Mythbot, last {_plural(stats.days, 'day')}: {_long_date(stats.first_day)} to "
+                    f"{_long_date(stats.last_day)} (UTC)\n{_summary(stats)}", fontsize=14)
+    return figure
+
+
+def _summary(stats: Stats) -> str:
+    if not stats.total:
+        return "No questions yet"
+    share = round(100 * (stats.answered_share or 0))
+    return (f"{stats.total} questions, {share}% answered · {stats.helpful} helpful, "
+            f"{stats.not_helpful} not helpful votes")
+
+
+def _draw_days(ax, stats: Stats, max_ticks: int) -> None:
+    ax.set_title("Questions per day", loc="left", fontsize=12)
+    if not stats.total:
+        _say_empty(ax, "No questions yet in this window")
+        return
+    from matplotlib.ticker import MaxNLocator
+
+    positions = range(stats.days)
+    width = 1.0 if stats.days >= THIN_BARS_FROM else 0.8
+    bottom = [0] * stats.days
+    for label, colour, counts in (
+        ("answered", ANSWERED_COLOUR, [d.answered for d in stats.per_day]),
+        ("asked which one", CLARIFIED_COLOUR, [d.clarified for d in stats.per_day]),
+        ("unanswered", UNANSWERED_COLOUR, [d.unanswered for d in stats.per_day]),
+    ):
+        ax.bar(positions, counts, bottom=bottom, width=width, color=colour, linewidth=0, label=label)
+        bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
+    ticks = list(range(stats.days - 1, -1, -_tick_step(stats.days, max_ticks)))[::-1]
+    ax.set_xticks(ticks, _day_labels([stats.per_day[i].day for i in ticks]))
+    ax.set_xlim(-0.6, stats.days - 0.4)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("Day (UTC)")
+    ax.set_ylabel("Questions")
+    ax.set_ylim(0, max(bottom) * 1.25)  # headroom for the legend over the bars
+    ax.legend(loc="upper left", ncols=3, frameon=False)
+    _tidy(ax)
+
+
+def _draw_top_entries(ax, stats: Stats) -> None:
+    ax.set_title("Most asked entries", loc="left", fontsize=12)
+    if not stats.top_entries:
+        _say_empty(ax, "No answered questions yet")
+        return
+    from matplotlib.ticker import MaxNLocator
+
+    labels = [_drawable(_short(e.title, PLOT_TITLE_CHARS)) for e in stats.top_entries]
+    bars = ax.barh(range(len(labels)), [e.answered for e in stats.top_entries], color=ANSWERED_COLOUR)
+    ax.bar_label(bars, padding=3)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    ax.set_xlabel("Times answered")
+    ax.set_xlim(0, stats.top_entries[0].answered * 1.15)  # room for the labels
+    _tidy(ax)
+
+
+def _draw_votes(ax, stats: Stats) -> None:
+    ax.set_title("Votes per entry", loc="left", fontsize=12)
+    if not stats.votes:
+        _say_empty(ax, "No votes yet")
+        return
+    from matplotlib.ticker import MaxNLocator
+
+    labels = [_drawable(_short(v.title, PLOT_TITLE_CHARS)) for v in stats.votes]
+    helpful = [v.helpful for v in stats.votes]
+    good = ax.barh(range(len(labels)), helpful, color=HELPFUL_COLOUR, label="helpful")
+    bars = ax.barh(range(len(labels)), [v.not_helpful for v in stats.votes], left=helpful,
+                   color=NOT_HELPFUL_COLOUR, label="not helpful")
+    ax.bar_label(bars, [f"{v.helpful} / {v.not_helpful}" for v in stats.votes], padding=3)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    ax.set_xlabel("Votes")
+    ax.set_xlim(0, max(v.total for v in stats.votes) * 1.2)  # room for the labels; margins() stops at stacked bars
+    # Outside the panel, in room the layout keeps for it: inside, a long bar could run under it.
+    ax.figure.legend(handles=[good, bars], loc="outside lower right", ncols=2, frameon=False)
+    _tidy(ax)
+
+
+def _say_empty(ax, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=13, color="#555555", transform=ax.transAxes)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_color("#cccccc")
+
+
+def _tidy(ax) -> None:
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def _tick_step(days: int, max_ticks: int) -> int:
+    step = -(-days // max_ticks)
+    return 7 * -(-step // 7) if step > 3 else step  # whole weeks once ticks are sparse
+
+
+def _day_labels(days: list[date]) -> list[str]:
+    labels = []
+    for position, day in enumerate(days):
+        label = f"{day.day} {MONTHS[day.month - 1]}"
+        if position == 0 or day.year != days[position - 1].year:
+            label += f"\n{day.year}"
+        labels.append(label)
+    return labels
+
+
+def _long_date(day: date) -> str:
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def _drawable(text: str) -> str:
+    """Text as matplotlib draws it literally: no mathtext, no characters the font lacks (emoji)."""
+    glyphs = _font_glyphs()
+    kept = "".join(c for c in text if ord(c) in glyphs or c == " ").strip()
+    return kept.replace("$", r"\$") or "?"
+
+
+_GLYPHS: frozenset[int] | None = None
+
+
+def _font_glyphs() -> frozenset[int]:
+    global _GLYPHS  # noqa: PLW0603 - built once, on first use, from the font matplotlib draws with
+    if _GLYPHS is None:
+        from matplotlib import font_manager
+        from matplotlib.ft2font import FT2Font
+
+        path = font_manager.findfont(font_manager.FontProperties())
+        _GLYPHS = frozenset(FT2Font(path).get_charmap())
+    return _GLYPHS

@@ -1,9 +1,14 @@
 """The figures behind `/faq stats` and `mythbot stats`, checked against counts made straight from the records."""
 
+import hashlib
 import random
 import re
+import subprocess
+import sys
+import warnings
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +19,8 @@ from bot.stats import (
     Stats,
     Vote,
     as_text,
+    draw,
+    render_png,
     summarise,
 )
 
@@ -221,3 +228,102 @@ def test_an_empty_window_says_so():
     assert stats.total == 0 and stats.answered_share is None
     assert len(stats.per_day) == 7 and stats.top_entries == () and stats.votes == ()
     assert as_text(stats).splitlines()[1:] == ["No questions yet in this window.", "No votes yet."]
+
+
+# --- the picture --------------------------------------------------------------------------------------
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    assert data[:8] == PNG_SIGNATURE
+    chunks, at = [], 8
+    while at < len(data):
+        length = int.from_bytes(data[at : at + 4], "big")
+        chunks.append((data[at + 4 : at + 8], data[at + 8 : at + 8 + length]))
+        at += 12 + length
+    assert at == len(data) and chunks[-1][0] == b"IEND"
+    return chunks
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    kind, body = png_chunks(data)[0]
+    assert kind == b"IHDR"
+    return int.from_bytes(body[0:4], "big"), int.from_bytes(body[4:8], "big")
+
+
+def figure_texts(figure) -> list[str]:
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in figure.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+def test_the_png_is_valid_and_exactly_the_size_asked(stats):
+    assert png_size(render_png(stats)) == (1200, 900)
+    assert png_size(render_png(stats, width_px=1001, height_px=677)) == (1001, 677)
+
+
+def test_the_png_carries_no_time_or_software_stamp_and_renders_the_same_twice(stats):
+    data = render_png(stats)
+    assert not {kind for kind, _ in png_chunks(data)} & {b"tIME", b"tEXt", b"iTXt", b"zTXt"}
+    assert render_png(stats) == data
+
+
+def test_another_process_draws_the_same_bytes(stats):
+    script = ("import sys, hashlib; from tests.test_stats import *; "
+              "st = summarise(*seeded_records(), days=14, now=NOW, titles=TITLES); "
+              "print(hashlib.sha256(render_png(st)).hexdigest())")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parent.parent)
+    assert out.stdout.strip() == hashlib.sha256(render_png(stats)).hexdigest()
+
+
+def test_the_picture_shows_the_window_the_panels_and_the_entries_in_order(stats):
+    figure = draw(stats)
+    texts = figure_texts(figure)
+    assert any("last 14 days: 1 Mar 2025 to 14 Mar 2025 (UTC)" in t for t in texts)
+    assert {"answered", "asked which one", "unanswered", "helpful", "not helpful"} <= set(texts)
+    days, top, votes = figure.axes
+    assert (days.get_title("left"), top.get_title("left"), votes.get_title("left")) == \
+        ("Questions per day", "Most asked entries", "Votes per entry")
+    assert [t.get_text() for t in top.get_yticklabels()] == [e.title for e in stats.top_entries]
+    assert [t.get_text() for t in votes.get_yticklabels()] == [v.title for v in stats.votes]
+    heights = [sum(bar.get_height() for bar in bars) for bars in zip(*days.containers, strict=True)]
+    assert heights == [d.total for d in stats.per_day]
+
+
+def test_an_empty_window_draws_no_questions_yet_panels():
+    stats = summarise([], [], days=7, now=NOW, titles={})
+    assert png_size(render_png(stats)) == (1200, 900)
+    texts = figure_texts(draw(stats))
+    assert {"No questions yet in this window", "No answered questions yet", "No votes yet"} <= set(texts)
+
+
+def test_titles_with_dollars_and_emoji_draw_literally_without_warnings():
+    titles = {"a": "Do $5 bands fix hip dips? 🍑", "b": "Price: $10 to $20"}
+    decisions = [Decision(NOW, "answer", "a"), Decision(NOW, "answer", "b")]
+    stats = summarise(decisions, [Vote(NOW, "a", True)], days=3, now=NOW, titles=titles)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        texts = figure_texts(draw(stats))
+        render_png(stats)
+    assert r"Do \$5 bands fix hip dips?" in texts and r"Price: \$10 to \$20" in texts
+
+
+def test_a_year_renders_with_touching_bars_at_the_right_size():
+    decisions, votes = seeded_records(days=365, seed=11, quiet=set())
+    assert png_size(render_png(summarise(decisions, votes, days=365, now=NOW, titles=TITLES))) == (1200, 900)
+
+
+def test_sizes_out_of_range_are_refused(stats):
+    for width in (0, 299, 6001, 1200.0):
+        with pytest.raises(ValueError, match="width_px must be"):
+            render_png(stats, width_px=width)
+
+
+def test_importing_the_module_does_not_load_matplotlib_and_drawing_leaves_pyplot_alone():
+    script = ("import sys, bot.stats as s; print('matplotlib' in sys.modules); "
+              "s.render_png(s.summarise([], [], days=1, now=0, titles={})); print('matplotlib.pyplot' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parent.parent)
+    assert out.stdout.split() == ["False", "False"]
