@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Literal
 
 Status = Literal["answer", "clarify", "none"]
@@ -430,15 +431,10 @@ def _drawable(text: str) -> str:
     return kept.replace("$", r"\$") or "?"
 
 
-_GLYPHS: frozenset[int] | None = None
-
-
+@cache
 def _font_glyphs() -> frozenset[int]:
-    global _GLYPHS  # noqa: PLW0603 - built once, on first use, from the font matplotlib draws with
-    if _GLYPHS is None:
-        from matplotlib import font_manager
-        from matplotlib.ft2font import FT2Font
+    """The characters the font matplotlib draws with has."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
 
-        path = font_manager.findfont(font_manager.FontProperties())
-        _GLYPHS = frozenset(FT2Font(path).get_charmap())
-    return _GLYPHS
+    return frozenset(FT2Font(font_manager.findfont(font_manager.FontProperties())).get_charmap())
