@@ -13,7 +13,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 KNOWLEDGE = Path(__file__).resolve().parent / "knowledge"
-KNOWLEDGE_FILES = ("*.yaml", "myths/*.yaml", "schema.json")
+KNOWLEDGE_FILES = ("**/*.yaml", "**/*.yml", "schema.json")  # the loader reads every YAML file below
 PACKAGED_AS = Path("bot", "_knowledge")
 
 
@@ -24,9 +24,9 @@ class BuildWithKnowledge(build_py):
             self.copy_knowledge(Path(self.build_lib) / PACKAGED_AS)
 
     def copy_knowledge(self, target: Path) -> None:
-        files = sorted(path for pattern in KNOWLEDGE_FILES for path in KNOWLEDGE.glob(pattern))
-        if not any(path.name == "schema.json" for path in files) or len(files) < 2:
+        if not (KNOWLEDGE / "schema.json").is_file():
             raise SystemExit(f"{KNOWLEDGE}: curated knowledge not found; a wheel without it cannot answer anything")
+        files = sorted({path for pattern in KNOWLEDGE_FILES for path in KNOWLEDGE.glob(pattern)})
         shutil.rmtree(target, ignore_errors=True)  # no stale file from an earlier build in build/
         for path in files:
             destination = target / path.relative_to(KNOWLEDGE)
