@@ -1,9 +1,9 @@
 """Members' journeys through the real discord.py client against the local Discord stand-in."""
 
 import pytest
+
 from bot.discord_app import create_bot
 from bot.settings import load_settings
-
 from tests.conftest import FIXTURE_KB
 
 

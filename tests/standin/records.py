@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .fake_models import Payload
+from .world import Payload
 
 FLAG_EPHEMERAL = 1 << 6
 

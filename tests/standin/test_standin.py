@@ -10,11 +10,11 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from .fake_discord import FakeDiscord
-from .fake_models import FakeChannel, FakeUser, Intent
-from .fake_records import CallbackType
-from .fake_validation import iter_components
+from .fake import FakeDiscord
 from .harness import DiscordLogCapture
+from .limits import iter_components
+from .records import CallbackType
+from .world import FakeChannel, FakeUser, Intent
 
 TOPICS = ["creatine", "cardio", "carbs at night", "spot reduction", "stretching"]
 MESSAGES = "/channels/{channel_id}/messages"

@@ -20,7 +20,7 @@ import discord.gateway
 import discord.http
 import yarl
 
-from .fake_discord import FakeDiscord
+from .fake import FakeDiscord
 
 # discord.py waits this long after the last GUILD_CREATE before READY (default 2 s).
 GUILD_READY_TIMEOUT = 0.05

@@ -1,4 +1,4 @@
-"""Fixtures for end-to-end journeys: a running stand-in and a way to start any bot against it.
+"""Fixtures for journeys through the real client: a running stand-in and a way to start any bot against it.
 
     async def test_journey(fake_discord, start_bot):
         bot = await start_bot(create_bot(settings))
@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import discord
 import pytest
 
-from .fake_discord import FakeDiscord
+from .fake import FakeDiscord
 from .harness import READY_TIMEOUT, DiscordLogCapture, E2EHarness, format_problems
 
 HARNESS_KEY = pytest.StashKey[E2EHarness]()

@@ -23,9 +23,9 @@ from typing import Any, Protocol
 
 from aiohttp import WSMsgType, web
 
-from .fake_models import Intent, Payload
+from .world import Intent, Payload
 
-log = logging.getLogger("tests.e2e.fake_gateway")
+log = logging.getLogger("tests.standin.gateway")
 
 
 class Op:

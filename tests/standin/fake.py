@@ -20,9 +20,20 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from . import fake_validation as limits
-from .fake_gateway import FakeGateway
-from .fake_models import (
+from . import limits
+from .gateway import FakeGateway
+from .records import (
+    FLAG_EPHEMERAL,
+    CallbackType,
+    FakeInteraction,
+    InteractionCallback,
+    InteractionType,
+    Mark,
+    RecordedCall,
+    RecordedFile,
+    call_matches,
+)
+from .world import (
     EVERYONE_PERMISSIONS,
     ChannelType,
     FakeChannel,
@@ -41,19 +52,8 @@ from .fake_models import (
     parse_user_mentions,
     replied_user_pinged,
 )
-from .fake_records import (
-    FLAG_EPHEMERAL,
-    CallbackType,
-    FakeInteraction,
-    InteractionCallback,
-    InteractionType,
-    Mark,
-    RecordedCall,
-    RecordedFile,
-    call_matches,
-)
 
-log = logging.getLogger("tests.e2e.fake_discord")
+log = logging.getLogger("tests.standin.discord")
 
 API_PREFIX = "/api/v10"
 FLAG_LOADING = 1 << 7
@@ -213,6 +213,13 @@ class FakeDiscord:
         guild.add_member(self.bot_user, [guild.role(self.bot_user.username)])
         self.guilds[guild_id] = guild
         return guild
+
+    def add_role(self, name: str, permissions: int = 0, *, guild: FakeGuild | None = None) -> FakeRole:
+        """A new role in `guild` (default: the main guild). Add it before the bot starts."""
+        guild = guild or self.guild
+        role = FakeRole(self.snowflake(), name, int(permissions), position=len(guild.roles))
+        guild.roles.append(role)
+        return role
 
     def make_user(self, name: str, *, bot: bool = False) -> FakeUser:
         """A user who shares no guild with the bot (only DMs)."""
@@ -1585,6 +1592,8 @@ def _submitted(component: Payload, fields: dict[str, Any]) -> Payload:
         result["component"] = _submitted(component["component"], fields)
     elif component.get("custom_id"):
         result["custom_id"] = component["custom_id"]
-        value = fields.get(component["custom_id"], [] if kind in SELECT_TYPES else "")
+        # An input the test leaves out keeps what the bot prefilled, as when a person leaves it alone.
+        default = [] if kind in SELECT_TYPES else component.get("value") or ""
+        value = fields.get(component["custom_id"], default)
         result["values" if kind in SELECT_TYPES else "value"] = value
     return result

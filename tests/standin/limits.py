@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .fake_models import Payload
+from .world import Payload
 
 MESSAGE_CONTENT_MAX = 2000
 EMBEDS_MAX = 10
