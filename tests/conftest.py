@@ -6,7 +6,7 @@ import pytest
 from bot.engine.engine import Engine
 from bot.engine.knowledge import load_knowledge
 
-pytest_plugins = ["tests.standin.plugin"]  # fixtures fake_discord, start_bot, discord_log
+pytest_plugins = ["tests.standin.harness"]  # fixtures fake_discord, start_bot, discord_log
 
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -1,11 +1,14 @@
-"""Run a real discord.py client against the stand-in and collect everything that went wrong.
+"""The pytest plugin (registered in tests/conftest.py): fixtures `fake_discord`, `start_bot`, `discord_log`.
 
-Usable without pytest fixtures:
+    async def test_journey(fake_discord, start_bot):
+        bot = await start_bot(create_bot(settings))
+        ...
 
-    async with running(bot) as fake:
-        member = fake.make_member("alice")
-        await fake.inject_message(fake.guild.channel("general"), member, "ping")
-        reply = await fake.wait_for_message()
+A test FAILS, right after its body, if discord.py logs at ERROR level, if the bot calls a route the
+stand-in does not implement, if the stand-in itself breaks, or if the bot's task crashes.
+
+Every place the stand-in reaches into discord.py is in the first section below: the two documented
+hooks that point it at the stand-in, and one per-bot setting that would otherwise cost 2 s per start.
 """
 
 from __future__ import annotations
@@ -13,32 +16,44 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import discord
 import discord.gateway
 import discord.http
+import pytest
 import yarl
 
 from .fake import FakeDiscord
 
-# discord.py waits this long after the last GUILD_CREATE before READY (default 2 s).
-GUILD_READY_TIMEOUT = 0.05
 READY_TIMEOUT = 5.0
 CLOSE_TIMEOUT = 5.0
+
+# -- the hooks into discord.py (2.7.1; see README "discord.py facts") -------------------------------
 
 
 @contextlib.contextmanager
 def discord_py_pointed_at(fake: FakeDiscord) -> Iterator[None]:
-    """Point discord.py's REST base URL and default gateway at the stand-in, then restore them."""
+    """Point discord.py's REST base URL and default gateway at the stand-in, then restore them.
+
+    `Route.BASE` is read whenever a Route is built (webhooks and interaction callbacks too); after READY the
+    client reconnects to the `resume_gateway_url` the stand-in sent."""
     route, websocket = discord.http.Route, discord.gateway.DiscordWebSocket
     saved = route.BASE, websocket.DEFAULT_GATEWAY
-    route.BASE = fake.api_base
-    websocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
+    route.BASE, websocket.DEFAULT_GATEWAY = fake.api_base, yarl.URL(fake.gateway_url)
     try:
         yield
     finally:
         route.BASE, websocket.DEFAULT_GATEWAY = saved
+
+
+def ready_quickly(bot: discord.Client) -> None:
+    """discord.py dispatches READY `guild_ready_timeout` (default 2 s) after the last GUILD_CREATE. There is
+    no public setter once the bot is built, and the bot factory does not set it."""
+    bot._connection.guild_ready_timeout = min(bot._connection.guild_ready_timeout, 0.05)
+
+
+# -- the harness ----------------------------------------------------------------------------------------
 
 
 class DiscordLogCapture(logging.Handler):
@@ -60,19 +75,14 @@ class DiscordLogCapture(logging.Handler):
     async def wait_for_error(self, timeout: float = 5.0) -> logging.LogRecord:
         """The first ERROR+ record, waiting for one to be logged if needed."""
         async with asyncio.timeout(timeout):
-            while True:
+            while not self.errors:
                 self._new_record.clear()
-                if self.errors:
-                    return self.errors[0]
                 await self._new_record.wait()
+        return self.errors[0]
 
     @property
     def errors(self) -> list[logging.LogRecord]:
         return [record for record in self.records if record.levelno >= logging.ERROR]
-
-    @property
-    def warnings(self) -> list[logging.LogRecord]:
-        return [record for record in self.records if record.levelno == logging.WARNING]
 
     def clear(self) -> None:
         """Forget what was captured (for tests that provoke errors on purpose)."""
@@ -82,8 +92,7 @@ class DiscordLogCapture(logging.Handler):
     def installed(self, logger_name: str = "discord") -> Iterator[DiscordLogCapture]:
         logger = logging.getLogger(logger_name)
         saved_level = logger.level
-        with contextlib.suppress(RuntimeError):
-            self._loop = asyncio.get_running_loop()
+        self._loop = asyncio.get_running_loop()
         if logger.getEffectiveLevel() > logging.WARNING:
             logger.setLevel(logging.WARNING)
         logger.addHandler(self)
@@ -104,121 +113,100 @@ class E2EHarness:
         self.bot_tasks: list[asyncio.Task[None]] = []
         self._reported: set[str] = set()
 
-    @contextlib.contextmanager
-    def activated(self) -> Iterator[E2EHarness]:
-        with discord_py_pointed_at(self.fake), self.log_capture.installed():
-            yield self
-
     @contextlib.asynccontextmanager
-    async def run(
-        self, bot: discord.Client, *, ready_timeout: float = READY_TIMEOUT
-    ) -> AsyncIterator[discord.Client]:
-        async with running_bot(bot, self.fake, ready_timeout=ready_timeout, tasks=self.bot_tasks) as started:
-            yield started
+    async def run(self, bot: discord.Client, *, ready_timeout: float = READY_TIMEOUT) -> AsyncIterator[discord.Client]:
+        """Start `bot` against the stand-in, wait for READY, close it on exit."""
+        ready_quickly(bot)
+        async with bot:  # initialises the client's asyncio objects so wait_until_ready works
+            task = asyncio.create_task(bot.start(self.fake.token), name="standin-bot")
+            self.bot_tasks.append(task)
+            try:
+                await self._wait_until_ready(bot, task, ready_timeout)
+                yield bot
+            finally:
+                await _shut_down(bot, task)
+
+    async def _wait_until_ready(self, bot: discord.Client, task: asyncio.Task[None], timeout: float) -> None:
+        waiter = asyncio.ensure_future(bot.wait_until_ready())
+        done, _ = await asyncio.wait({waiter, task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if waiter in done:
+            return
+        waiter.cancel()
+        if task in done:
+            raise RuntimeError("the bot stopped before it was ready") from task.exception()
+        raise TimeoutError(f"the bot was not ready after {timeout}s; REST calls:\n{self.fake.describe_calls()}")
 
     def problems(self) -> list[str]:
         """Everything that should fail the test, oldest first."""
-        fake = self.fake
-        problems = [
-            f"discord.py logged {r.levelname}: {self.log_capture.format(r)}" for r in self.log_capture.errors
+        fake, log = self.fake, self.log_capture
+        crashes = [t.exception() for t in self.bot_tasks if t.done() and not t.cancelled() and t.exception()]
+        return [
+            *(f"discord.py logged {r.levelname}: {log.format(r)}" for r in log.errors),
+            *(f"the bot called a route the stand-in does not implement: {call}" for call in fake.unknown_routes),
+            *(f"stand-in bug: {error}" for error in fake.internal_errors + fake.gateway.internal_errors),
+            *(f"gateway protocol error: {error}" for error in fake.gateway.protocol_errors),
+            *(f"the bot's task crashed: {error!r}" for error in crashes),
         ]
-        problems += [
-            f"the bot called a route the stand-in does not implement: {call}" for call in fake.unknown_routes
-        ]
-        problems += [
-            f"stand-in bug: {error}" for error in fake.internal_errors + fake.gateway.internal_errors
-        ]
-        problems += [f"gateway protocol error: {error}" for error in fake.gateway.protocol_errors]
-        problems += [f"the bot's task crashed: {error!r}" for error in _crashes(self.bot_tasks)]
-        return problems
 
-    def new_problems(self) -> list[str]:
-        """Problems not reported yet (so a failure in the test body is not repeated at teardown)."""
+    def fail_on_new_problems(self) -> None:
+        """Fail the test with the problems not reported yet (a failure after the body is not repeated at teardown)."""
         fresh = [problem for problem in self.problems() if problem not in self._reported]
         self._reported.update(fresh)
-        return fresh
+        if fresh:
+            pytest.fail("end-to-end problems:\n" + "\n".join(f"- {problem}" for problem in fresh), pytrace=False)
 
 
-def _crashes(tasks: list[asyncio.Task[None]]) -> list[BaseException]:
-    return [task.exception() for task in tasks if task.done() and not task.cancelled() and task.exception()]  # type: ignore[misc]
-
-
-def format_problems(problems: list[str]) -> str:
-    return "end-to-end problems:\n" + "\n".join(f"- {problem}" for problem in problems)
-
-
-@contextlib.asynccontextmanager
-async def running_bot(
-    bot: discord.Client,
-    fake: FakeDiscord,
-    *,
-    ready_timeout: float = READY_TIMEOUT,
-    close_timeout: float = CLOSE_TIMEOUT,
-    tasks: list[asyncio.Task[None]] | None = None,
-) -> AsyncIterator[discord.Client]:
-    """Start `bot` against `fake` (already pointed at), wait for READY, close it on exit."""
-    state = bot._connection  # no public setter; the factory's value would cost 2 s per start
-    state.guild_ready_timeout = min(state.guild_ready_timeout, GUILD_READY_TIMEOUT)
-    _skip_reidentify_delay(bot)
-    async with bot:  # initialises the client's asyncio objects so wait_until_ready works
-        task = asyncio.create_task(bot.start(fake.token), name="e2e-bot")
-        if tasks is not None:
-            tasks.append(task)
-        try:
-            await _wait_until_ready(bot, task, ready_timeout, fake)
-            yield bot
-        finally:
-            await _shut_down(bot, task, close_timeout)
-
-
-def _skip_reidentify_delay(bot: discord.Client) -> None:
-    """discord.Client.before_identify_hook sleeps 5 s before every re-IDENTIFY (a courtesy to the
-    real gateway's identify rate limit). Skip it unless the bot overrides the hook itself."""
-    if type(bot).before_identify_hook is discord.Client.before_identify_hook:
-
-        async def no_delay(_shard_id: int | None, *, initial: bool = False) -> None:
-            return None
-
-        bot.before_identify_hook = no_delay  # type: ignore[method-assign]
-
-
-async def _wait_until_ready(
-    bot: discord.Client, task: asyncio.Task[None], timeout: float, fake: FakeDiscord
-) -> None:
-    waiter = asyncio.ensure_future(bot.wait_until_ready())
-    done, _ = await asyncio.wait({waiter, task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    if waiter in done:
-        return
-    waiter.cancel()
-    if task in done:
-        raise RuntimeError("the bot stopped before it was ready") from task.exception()
-    raise TimeoutError(f"the bot was not ready after {timeout}s; REST calls:\n{fake.describe_calls()}")
-
-
-async def _shut_down(bot: discord.Client, task: asyncio.Task[None], timeout: float) -> None:
+async def _shut_down(bot: discord.Client, task: asyncio.Task[None]) -> None:
     try:
-        await asyncio.wait_for(bot.close(), timeout)
+        await asyncio.wait_for(bot.close(), CLOSE_TIMEOUT)
     finally:
-        done, _ = await asyncio.wait({task}, timeout=timeout)
+        done, _ = await asyncio.wait({task}, timeout=CLOSE_TIMEOUT)
         if not done:
             task.cancel()
-            await asyncio.wait({task}, timeout=timeout)
+            await asyncio.wait({task}, timeout=CLOSE_TIMEOUT)
     if not task.cancelled() and task.exception() is not None:
         raise RuntimeError("the bot's task crashed") from task.exception()
 
 
-@contextlib.asynccontextmanager
-async def running(bot: discord.Client, *, fake: FakeDiscord | None = None) -> AsyncIterator[FakeDiscord]:
-    """Stand-in + pointing + log capture + running bot, for use outside the pytest fixtures.
+# -- the fixtures ---------------------------------------------------------------------------------------
 
-    Raises AssertionError on exit if discord.py logged errors or the bot hit unknown routes."""
-    async with contextlib.AsyncExitStack() as stack:
-        if fake is None:
-            fake = await stack.enter_async_context(FakeDiscord())
-        harness = E2EHarness(fake)
-        stack.enter_context(harness.activated())
-        async with harness.run(bot):
+HARNESS_KEY = pytest.StashKey[E2EHarness]()
+StartBot = Callable[..., Awaitable[discord.Client]]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    # Checked right after the test body so problems show up as a test failure, not a teardown error.
+    result = yield
+    if HARNESS_KEY in item.stash:
+        item.stash[HARNESS_KEY].fail_on_new_problems()
+    return result
+
+
+@pytest.fixture
+async def fake_discord(request: pytest.FixtureRequest) -> AsyncIterator[FakeDiscord]:
+    """A started stand-in with discord.py pointed at it and discord.py's log captured."""
+    async with FakeDiscord() as fake:
+        harness = request.node.stash[HARNESS_KEY] = E2EHarness(fake)
+        with discord_py_pointed_at(fake), harness.log_capture.installed():
             yield fake
-        problems = harness.new_problems()
-        if problems:
-            raise AssertionError(format_problems(problems))
+    harness.fail_on_new_problems()
+
+
+@pytest.fixture
+def discord_log(request: pytest.FixtureRequest, fake_discord: FakeDiscord) -> DiscordLogCapture:
+    """The captured "discord" log records; call .clear() after provoking an error on purpose."""
+    return request.node.stash[HARNESS_KEY].log_capture
+
+
+@pytest.fixture
+async def start_bot(request: pytest.FixtureRequest, fake_discord: FakeDiscord) -> AsyncIterator[StartBot]:
+    """`await start_bot(bot)` starts any discord.Client / commands.Bot and waits for READY; every bot started
+    this way is closed at teardown, before the stand-in stops."""
+    harness = request.node.stash[HARNESS_KEY]
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(bot: discord.Client, *, ready_timeout: float = READY_TIMEOUT) -> discord.Client:
+            return await stack.enter_async_context(harness.run(bot, ready_timeout=ready_timeout))
+
+        yield start

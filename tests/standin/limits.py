@@ -1,54 +1,36 @@
-"""Discord's documented limits, checked the way the real API checks them (400 Invalid Form Body).
+"""Discord's documented limits, checked the way the real API checks them (400 Invalid Form Body, 50035).
 
-Only limits a bot can realistically hit are checked; each returns a list of human-readable errors.
+Only limits a bot can realistically hit; each check returns human-readable errors naming the field.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from .world import Payload
 
-MESSAGE_CONTENT_MAX = 2000
-EMBEDS_MAX = 10
-EMBED_TOTAL_MAX = 6000
-EMBED_LIMITS = {"title": 256, "description": 4096}
-EMBED_FIELDS_MAX = 25
-FIELD_NAME_MAX = 256
-FIELD_VALUE_MAX = 1024
-FOOTER_TEXT_MAX = 2048
-AUTHOR_NAME_MAX = 256
-ACTION_ROWS_MAX = 5
-ROW_ITEMS_MAX = 5
-CUSTOM_ID_MAX = 100
-BUTTON_LABEL_MAX = 80
-SELECT_OPTIONS_MAX = 25
-AUTOCOMPLETE_CHOICES_MAX = 25
-CHOICE_NAME_MAX = 100
-MODAL_TITLE_MAX = 45
-COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
-COMMAND_DESCRIPTION_MAX = 100
-COMMANDS_MAX = 100
-FLAG_EPHEMERAL = 1 << 6
 FLAG_COMPONENTS_V2 = 1 << 15
-ALLOWED_MESSAGE_FLAGS = (1 << 2) | FLAG_EPHEMERAL | (1 << 12) | FLAG_COMPONENTS_V2
+ALLOWED_MESSAGE_FLAGS = (1 << 2) | (1 << 6) | (1 << 12) | FLAG_COMPONENTS_V2  # no embeds, ephemeral, silent, v2
+EMBED_TEXT_LIMITS = {"title": 256, "description": 4096, "footer.text": 2048, "author.name": 256}
+EMBED_TOTAL_MAX = 6000
+
+
+def length_errors(where: str, value: Any, maximum: int, minimum: int = 0) -> list[str]:
+    """`value` (a string or a list) must hold minimum..maximum characters or items."""
+    size = len(value or "")
+    return [] if minimum <= size <= maximum else [f"{where}: must be {minimum}-{maximum} long (got {size})"]
 
 
 def message_errors(body: Payload | None) -> list[str]:
     body = body or {}
-    errors: list[str] = []
-    content = body.get("content") or ""
-    if len(content) > MESSAGE_CONTENT_MAX:
-        errors.append(f"content: must be {MESSAGE_CONTENT_MAX} or fewer in length (got {len(content)})")
-    embeds = body.get("embeds") or []
-    if len(embeds) > EMBEDS_MAX:
-        errors.append(f"embeds: must be {EMBEDS_MAX} or fewer in length")
-    errors.extend(embed_errors(embeds))
-    errors.extend(
-        component_errors(body.get("components") or [], v2=bool((body.get("flags") or 0) & FLAG_COMPONENTS_V2))
-    )
-    flags = body.get("flags") or 0
+    flags, embeds = body.get("flags") or 0, body.get("embeds") or []
+    errors = length_errors("content", body.get("content"), 2000) + length_errors("embeds", embeds, 10)
+    for index, embed in enumerate(embeds):
+        errors += embed_errors(f"embeds[{index}]", embed)
+    total = sum(sum(map(len, _embed_texts(embed))) for embed in embeds)
+    if total > EMBED_TOTAL_MAX:
+        errors.append(f"embeds: combined text must be {EMBED_TOTAL_MAX} or fewer characters (got {total})")
+    errors += component_errors(body.get("components") or [], v2=bool(flags & FLAG_COMPONENTS_V2))
     if flags & ~ALLOWED_MESSAGE_FLAGS:
         errors.append(f"flags: unsupported message flags {flags}")
     return errors
@@ -56,79 +38,55 @@ def message_errors(body: Payload | None) -> list[str]:
 
 def is_empty_message(body: Payload | None, *, has_files: bool) -> bool:
     body = body or {}
-    return not (
-        body.get("content")
-        or body.get("embeds")
-        or body.get("components")
-        or body.get("sticker_ids")
-        or body.get("poll")
-        or has_files
-    )
+    return not (has_files or any(body.get(key) for key in ("content", "embeds", "components", "sticker_ids", "poll")))
 
 
-def embed_errors(embeds: list[Payload]) -> list[str]:
-    errors: list[str] = []
-    total = 0
-    for index, embed in enumerate(embeds):
-        where = f"embeds[{index}]"
-        for key, limit in EMBED_LIMITS.items():
-            value = embed.get(key) or ""
-            total += len(value)
-            if len(value) > limit:
-                errors.append(f"{where}.{key}: must be {limit} or fewer in length (got {len(value)})")
-        fields = embed.get("fields") or []
-        if len(fields) > EMBED_FIELDS_MAX:
-            errors.append(f"{where}.fields: must be {EMBED_FIELDS_MAX} or fewer in length")
-        for field_index, embed_field in enumerate(fields):
-            name, value = embed_field.get("name") or "", embed_field.get("value") or ""
-            total += len(name) + len(value)
-            if not name or len(name) > FIELD_NAME_MAX:
-                errors.append(f"{where}.fields[{field_index}].name: must be 1-{FIELD_NAME_MAX} long")
-            if not value or len(value) > FIELD_VALUE_MAX:
-                errors.append(f"{where}.fields[{field_index}].value: must be 1-{FIELD_VALUE_MAX} long")
-        footer = (embed.get("footer") or {}).get("text") or ""
-        author = (embed.get("author") or {}).get("name") or ""
-        total += len(footer) + len(author)
-        if len(footer) > FOOTER_TEXT_MAX:
-            errors.append(f"{where}.footer.text: must be {FOOTER_TEXT_MAX} or fewer in length")
-        if len(author) > AUTHOR_NAME_MAX:
-            errors.append(f"{where}.author.name: must be {AUTHOR_NAME_MAX} or fewer in length")
-    if total > EMBED_TOTAL_MAX:
-        errors.append(f"embeds: combined text must be {EMBED_TOTAL_MAX} or fewer characters (got {total})")
+def _embed_text(embed: Payload, key: str) -> str:
+    parent, _, child = key.partition(".")
+    return ((embed.get(parent) or {}).get(child) if child else embed.get(key)) or ""
+
+
+def _embed_texts(embed: Payload) -> list[str]:
+    fields = embed.get("fields") or []
+    return [_embed_text(embed, key) for key in EMBED_TEXT_LIMITS] + \
+        [(field.get(part) or "") for field in fields for part in ("name", "value")]
+
+
+def embed_errors(where: str, embed: Payload) -> list[str]:
+    errors = [e for key, limit in EMBED_TEXT_LIMITS.items() for e in
+              length_errors(f"{where}.{key}", _embed_text(embed, key), limit)]
+    fields = embed.get("fields") or []
+    errors += length_errors(f"{where}.fields", fields, 25)
+    for index, field in enumerate(fields):
+        errors += length_errors(f"{where}.fields[{index}].name", field.get("name"), 256, 1)
+        errors += length_errors(f"{where}.fields[{index}].value", field.get("value"), 1024, 1)
     return errors
 
 
 def component_errors(components: list[Payload], *, v2: bool = False) -> list[str]:
-    errors: list[str] = []
-    if not v2 and len(components) > ACTION_ROWS_MAX:
-        errors.append(f"components: must be {ACTION_ROWS_MAX} or fewer in length")
+    errors = [] if v2 else length_errors("components", components, 5)
     for index, component in enumerate(components):
         if component.get("type") == 1:
-            children = component.get("components") or []
-            if not 1 <= len(children) <= ROW_ITEMS_MAX:
-                errors.append(f"components[{index}]: an action row holds 1-{ROW_ITEMS_MAX} components")
+            errors += length_errors(f"components[{index}] (action row)", component.get("components"), 5, 1)
         elif not v2:
             errors.append(f"components[{index}]: top-level components must be action rows")
     for component in iter_components(components):
-        errors.extend(_single_component_errors(component))
+        errors += _single_component_errors(component)
     return errors
 
 
 def _single_component_errors(component: Payload) -> list[str]:
-    errors: list[str] = []
-    custom_id = component.get("custom_id")
-    if custom_id is not None and not 1 <= len(custom_id) <= CUSTOM_ID_MAX:
-        errors.append(f"custom_id {custom_id[:20]!r}...: must be 1-{CUSTOM_ID_MAX} long")
-    if component.get("type") == 2:
-        if len(component.get("label") or "") > BUTTON_LABEL_MAX:
-            errors.append(f"button label must be {BUTTON_LABEL_MAX} or fewer in length")
-        if component.get("style") == 5:
-            if not component.get("url"):
-                errors.append("link buttons need a url")
-        elif component.get("style") != 6 and custom_id is None:
-            errors.append("non-link buttons need a custom_id")
-    if component.get("type") == 3 and len(component.get("options") or []) > SELECT_OPTIONS_MAX:
-        errors.append(f"select menus hold at most {SELECT_OPTIONS_MAX} options")
+    kind, style, custom_id = component.get("type"), component.get("style"), component.get("custom_id")
+    where = f"component {custom_id or kind!r}"
+    errors = length_errors(f"{where}.custom_id", custom_id, 100, 1) if custom_id is not None else []
+    if kind == 2:
+        errors += length_errors(f"{where}.label", component.get("label"), 80)
+        if style == 5 and not component.get("url"):
+            errors.append(f"{where}: link buttons need a url")
+        if style not in (5, 6) and custom_id is None:
+            errors.append(f"{where}: non-link buttons need a custom_id")
+    if kind == 3:
+        errors += length_errors(f"{where}.options", component.get("options"), 25)
     return errors
 
 
@@ -148,39 +106,14 @@ def choices_errors(data: Payload) -> list[str]:
     choices = data.get("choices")
     if not isinstance(choices, list):
         return ["data.choices: required"]
-    errors = []
-    if len(choices) > AUTOCOMPLETE_CHOICES_MAX:
-        errors.append(f"data.choices: must be {AUTOCOMPLETE_CHOICES_MAX} or fewer in length")
+    errors = length_errors("data.choices", choices, 25)
     for index, choice in enumerate(choices):
-        if not 1 <= len(choice.get("name") or "") <= CHOICE_NAME_MAX:
-            errors.append(f"data.choices[{index}].name: must be 1-{CHOICE_NAME_MAX} long")
-        if "value" not in choice:
-            errors.append(f"data.choices[{index}].value: required")
+        errors += length_errors(f"data.choices[{index}].name", choice.get("name"), 100, 1)
+        errors += [] if "value" in choice else [f"data.choices[{index}].value: required"]
     return errors
 
 
 def modal_errors(data: Payload) -> list[str]:
-    errors = []
-    if not data.get("custom_id"):
-        errors.append("data.custom_id: required")
-    if not 1 <= len(data.get("title") or "") <= MODAL_TITLE_MAX:
-        errors.append(f"data.title: must be 1-{MODAL_TITLE_MAX} long")
-    if not 1 <= len(data.get("components") or []) <= 5:
-        errors.append("data.components: must hold 1-5 components")
-    return errors
-
-
-def command_errors(commands: Any) -> list[str]:
-    if not isinstance(commands, list):
-        return ["body must be a list of commands"]
-    if len(commands) > COMMANDS_MAX:
-        return [f"at most {COMMANDS_MAX} commands"]
-    errors: list[str] = []
-    for index, command in enumerate(commands):
-        name = command.get("name") or ""
-        chat_input = command.get("type", 1) == 1
-        if chat_input and (not COMMAND_NAME.match(name) or name != name.lower()):
-            errors.append(f"[{index}].name: {name!r} is not a valid slash command name")
-        if chat_input and not 1 <= len(command.get("description") or "") <= COMMAND_DESCRIPTION_MAX:
-            errors.append(f"[{index}].description: must be 1-{COMMAND_DESCRIPTION_MAX} long")
-    return errors
+    errors = [] if data.get("custom_id") else ["data.custom_id: required"]
+    return errors + length_errors("data.title", data.get("title"), 45, 1) + \
+        length_errors("data.components", data.get("components"), 5, 1)
