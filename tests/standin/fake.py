@@ -22,6 +22,7 @@ from .rest import API_PREFIX, APPLICATION_FLAGS, FLAG_LOADING, RestApi
 from .world import (
     DM,
     EVERYONE_PERMISSIONS,
+    WAIT_TIMEOUT,
     FakeChannel,
     FakeGuild,
     FakeRole,
@@ -180,7 +181,7 @@ class FakeDiscord:
         return [call for call in self.calls[since.calls if since else 0 :] if call_matches(call, method, pattern)]
 
     async def wait_for_call(self, method: str, pattern: str, *, predicate: Callable[[RecordedCall], bool] | None = None,
-                            since: Mark | None = None, timeout: float = 5.0) -> RecordedCall:
+                            since: Mark | None = None, timeout: float = WAIT_TIMEOUT) -> RecordedCall:
         """The first call (after `since`) matching method, path pattern and predicate."""
         def matching() -> list[RecordedCall]:
             return [c for c in self.calls_to(method, pattern, since=since) if predicate is None or predicate(c)]
@@ -196,7 +197,7 @@ class FakeDiscord:
 
     async def wait_for_message(self, channel_id: int | None = None, *,
                                predicate: Callable[[Payload], bool] | None = None, since: Mark | None = None,
-                               timeout: float = 5.0) -> Payload:
+                               timeout: float = WAIT_TIMEOUT) -> Payload:
         """The first bot message (after `since`) in `channel_id` matching `predicate`."""
         def matching() -> list[Payload]:
             return [m for m in self.messages_sent(channel_id, since=since) if predicate is None or predicate(m)]
@@ -204,7 +205,7 @@ class FakeDiscord:
         await self._wait_or_fail(lambda: bool(matching()), timeout, "the bot sent no matching message", since)
         return matching()[0]
 
-    async def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = WAIT_TIMEOUT) -> None:
         async with asyncio.timeout(timeout), self._changed:
             await self._changed.wait_for(condition)
 
@@ -214,7 +215,7 @@ class FakeDiscord:
         except TimeoutError:
             raise AssertionError(f"{what} within {timeout}s; calls so far:\n{self.describe_calls(since)}") from None
 
-    async def settle(self, timeout: float = 5.0) -> None:
+    async def settle(self, timeout: float = WAIT_TIMEOUT) -> None:
         """Let the bot finish digesting what the stand-in already told it, the way a human only clicks a
         button after seeing the message: no REST call in flight, then some loop turns."""
         async with asyncio.timeout(timeout):

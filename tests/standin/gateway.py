@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from .world import Intent, Payload
+from .world import WAIT_TIMEOUT, Intent, Payload
 
 if TYPE_CHECKING:
     from .fake import FakeDiscord
@@ -223,7 +223,7 @@ class FakeGateway:
         finally:
             self._resumes_allowed.set()
 
-    async def wait_for_resume(self, count: int = 1, *, timeout: float = 5.0) -> None:
+    async def wait_for_resume(self, count: int = 1, *, timeout: float = WAIT_TIMEOUT) -> None:
         """Wait until at least `count` RESUMEs succeeded in total."""
         await self.world.wait_until(lambda: self.resume_count >= count, timeout=timeout)
 

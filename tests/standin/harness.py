@@ -25,9 +25,9 @@ import pytest
 import yarl
 
 from .fake import FakeDiscord
+from .world import WAIT_TIMEOUT
 
-READY_TIMEOUT = 5.0
-CLOSE_TIMEOUT = 5.0
+READY_TIMEOUT = CLOSE_TIMEOUT = WAIT_TIMEOUT
 
 # -- the hooks into discord.py (2.7.1; see README "discord.py facts") -------------------------------
 
@@ -72,7 +72,7 @@ class DiscordLogCapture(logging.Handler):
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._new_record.set)
 
-    async def wait_for_error(self, timeout: float = 5.0) -> logging.LogRecord:
+    async def wait_for_error(self, timeout: float = WAIT_TIMEOUT) -> logging.LogRecord:
         """The first ERROR+ record, waiting for one to be logged if needed."""
         async with asyncio.timeout(timeout):
             while not self.errors:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from .world import Payload
+from .world import WAIT_TIMEOUT, Payload
 
 if TYPE_CHECKING:
     from .fake import FakeDiscord
@@ -135,13 +135,13 @@ class FakeInteraction:
     def user_payload(self) -> Payload:
         return self.payload["member"]["user"] if "member" in self.payload else self.payload["user"]
 
-    async def response(self, timeout: float = 5.0) -> InteractionCallback:
+    async def response(self, timeout: float = WAIT_TIMEOUT) -> InteractionCallback:
         """Wait for the bot's callback to this interaction."""
         await self._wait(lambda: self.callback is not None, timeout, "callback")
         assert self.callback is not None
         return self.callback
 
-    async def followup(self, index: int = 0, timeout: float = 5.0) -> Payload:
+    async def followup(self, index: int = 0, timeout: float = WAIT_TIMEOUT) -> Payload:
         """Wait for follow-up message number `index` (0-based) and return its current state."""
         await self._wait(lambda: len(self.followup_ids) > index, timeout, f"follow-up #{index}")
         message = self._fake.messages.get(self.followup_ids[index])

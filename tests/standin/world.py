@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
+# How long any wait for the bot lasts before the test fails. Waits end as soon as the bot acts, so this
+# only needs to be generous enough for a loaded 2-core CI machine; pytest-timeout bounds a whole test.
+WAIT_TIMEOUT = 10.0
 Payload = dict[str, Any]
 
 
