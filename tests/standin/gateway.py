@@ -176,7 +176,7 @@ class FakeGateway:
         await self.world.notify()
 
     async def _on_resume(self, connection: GatewayConnection, data: Payload) -> None:
-        await asyncio.wait_for(self._resumes_allowed.wait(), 10.0)
+        await asyncio.wait_for(self._resumes_allowed.wait(), WAIT_TIMEOUT)
         session = self.sessions.get(data.get("session_id", ""))
         if session is None or data.get("token") != self.world.token:
             self.protocol_errors.append("RESUME of an unknown session (the stand-in does not invalidate sessions)")
