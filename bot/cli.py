@@ -4,7 +4,9 @@
 import argparse
 import json
 import sys
+import tomllib
 from collections.abc import Iterator, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,7 +17,7 @@ from bot.engine.normalize import MAX_INPUT_CHARS
 from bot.engine.render import as_text
 from bot.engine.schema_export import check_schema, write_schema
 from bot.engine_setup import build_engine
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -216,6 +218,19 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return sync_commands(settings, guild_id=args.guild)
 
 
+def package_version() -> str:
+    """The installed distribution's version, or pyproject.toml's when running from an uninstalled checkout."""
+    try:
+        return metadata.version("mythbot")
+    except metadata.PackageNotFoundError:
+        pass
+    try:
+        with (PROJECT_ROOT / "pyproject.toml").open("rb") as file:
+            return tomllib.load(file)["project"]["version"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError):
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--knowledge", metavar="DIR", default=argparse.SUPPRESS,
@@ -224,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="data directory (default: MYTHBOT_DATA_DIR or ./data)")
     parser = argparse.ArgumentParser(prog="mythbot", parents=[common],
                                      description="Evidence-based answers to fitness myths, on Discord or here.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:

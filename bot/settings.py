@@ -5,6 +5,7 @@ per problem naming the variable; the token's value is never printed.
 """
 
 from dataclasses import replace
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,16 @@ from bot.engine.matcher import FUSED_DEFAULTS, FUZZY_DEFAULTS, MatchSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 IdList = Annotated[tuple[int, ...], NoDecode]
+
+
+def default_knowledge_dir() -> Path:
+    """The repository's `knowledge/` when running from a source checkout (an editable install), else the
+    copy built into the package as `bot/_knowledge` (see setup.py). `MYTHBOT_KNOWLEDGE_DIR` overrides both."""
+    checkout = PROJECT_ROOT / "knowledge"
+    # pyproject.toml tells a checkout from site-packages, where some other distribution may own `knowledge/`.
+    if (PROJECT_ROOT / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    return Path(str(resources.files("bot") / "_knowledge"))
 
 
 class SettingsError(Exception):
@@ -30,7 +41,7 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "MYTHBOT_DISCORD_TOKEN")
     )
-    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    knowledge_dir: Path = Field(default_factory=default_knowledge_dir)
     data_dir: Path = Path("data")
     dev_guild_id: int | None = None
     listen_channels: IdList = ()

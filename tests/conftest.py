@@ -8,6 +8,8 @@ from bot.engine.engine import Engine
 from bot.engine.knowledge import load_knowledge
 from tests import pg
 
+pytest_plugins = ["tests.standin.harness"]  # fixtures fake_discord, start_bot, discord_log
+
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,9 +3,9 @@
 import logging
 
 import pytest
+
 from bot.discord_app import create_bot
 from bot.settings import load_settings
-
 from tests.conftest import FIXTURE_KB
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.secret-token-for-tests.do-not-log"

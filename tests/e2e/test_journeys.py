@@ -1,9 +1,9 @@
 """Members' journeys through the real discord.py client against the local Discord stand-in."""
 
 import pytest
+
 from bot.discord_app import create_bot
 from bot.settings import load_settings
-
 from tests.conftest import FIXTURE_KB
 
 
@@ -162,6 +162,8 @@ async def test_still_answers_after_a_gateway_reconnect(fake_discord, start_bot, 
     mark = fake_discord.mark()
     await fake_discord.inject_message(general, alice, f"{mention(fake_discord)} does spot reduction work")
     assert embed_title(await fake_discord.wait_for_message(general.id, since=mark)) == "Can you burn fat from one spot?"
+    assert fake_discord.gateway.identify_count == 1  # resumed, not a new session
+    assert fake_discord.gateway.connections[-1].path == "/resume"
 
 
 async def test_not_what_i_asked_offers_the_alternatives(fake_discord, start_bot, make_bot):

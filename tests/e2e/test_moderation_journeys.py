@@ -3,9 +3,9 @@
 import shutil
 
 import pytest
+
 from bot.discord_app import create_bot
 from bot.settings import load_settings
-
 from tests.conftest import FIXTURE_KB
 
 FORM = {

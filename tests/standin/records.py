@@ -4,38 +4,31 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .fake_models import Payload
+from .world import WAIT_TIMEOUT, Payload
+
+if TYPE_CHECKING:
+    from .fake import FakeDiscord
 
 FLAG_EPHEMERAL = 1 << 6
 
-
-class CallbackType:
-    """Interaction callback types (what the bot answered with)."""
-
-    CHANNEL_MESSAGE = 4
-    DEFERRED_CHANNEL_MESSAGE = 5
-    DEFERRED_UPDATE_MESSAGE = 6
-    UPDATE_MESSAGE = 7
-    AUTOCOMPLETE_RESULT = 8
-    MODAL = 9
-
-
-class InteractionType:
-    PING = 1
-    APPLICATION_COMMAND = 2
-    MESSAGE_COMPONENT = 3
-    AUTOCOMPLETE = 4
-    MODAL_SUBMIT = 5
+# Interaction types, and the callback types a bot answers them with.
+APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
+CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE = 4, 5, 6, 7
+AUTOCOMPLETE_RESULT, MODAL = 8, 9
+MESSAGE_CALLBACKS = {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE}
+UPDATE_CALLBACKS = {DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE}
+CALLBACKS_ALLOWED = {APPLICATION_COMMAND: MESSAGE_CALLBACKS | {MODAL}, AUTOCOMPLETE: {AUTOCOMPLETE_RESULT},
+                     MESSAGE_COMPONENT: MESSAGE_CALLBACKS | UPDATE_CALLBACKS | {MODAL},
+                     MODAL_SUBMIT: MESSAGE_CALLBACKS | UPDATE_CALLBACKS}
 
 
 @dataclass
 class RecordedFile:
-    field_name: str
     filename: str
     data: bytes
     content_type: str | None = None
@@ -50,7 +43,6 @@ class RecordedCall:
 
     method: str
     path: str
-    route: str
     query: dict[str, str]
     json: Any
     files: list[RecordedFile] = field(default_factory=list)
@@ -126,13 +118,7 @@ class InteractionCallback:
 class FakeInteraction:
     """An interaction the test injected; await its callback and follow-ups from here."""
 
-    def __init__(
-        self,
-        payload: Payload,
-        *,
-        wait_until: Callable[[Callable[[], bool], float], Awaitable[None]],
-        get_message: Callable[[int], Payload | None],
-    ) -> None:
+    def __init__(self, payload: Payload, fake: FakeDiscord) -> None:
         self.payload = payload
         self.id = int(payload["id"])
         self.token: str = payload["token"]
@@ -141,52 +127,32 @@ class FakeInteraction:
         self.callback: InteractionCallback | None = None
         self.original_message_id: int | None = None
         self.followup_ids: list[int] = []
-        self._wait_until = wait_until
-        self._get_message = get_message
+        self._fake = fake
 
     @property
     def channel_id(self) -> int:
         return int(self.payload["channel_id"])
 
     @property
-    def message_ids(self) -> list[int]:
-        ids = [self.original_message_id] if self.original_message_id else []
-        return ids + self.followup_ids
+    def user_payload(self) -> Payload:
+        return self.payload["member"]["user"] if "member" in self.payload else self.payload["user"]
 
-    async def response(self, timeout: float = 5.0) -> InteractionCallback:
+    async def response(self, timeout: float = WAIT_TIMEOUT) -> InteractionCallback:
         """Wait for the bot's callback to this interaction."""
-        await self._wait(lambda: self.callback is not None, timeout, "a callback")
+        await self._wait(lambda: self.callback is not None, timeout, "callback")
         assert self.callback is not None
         return self.callback
 
-    async def followup(self, index: int = 0, timeout: float = 5.0) -> Payload:
+    async def followup(self, index: int = 0, timeout: float = WAIT_TIMEOUT) -> Payload:
         """Wait for follow-up message number `index` (0-based) and return its current state."""
         await self._wait(lambda: len(self.followup_ids) > index, timeout, f"follow-up #{index}")
-        message = self._get_message(self.followup_ids[index])
+        message = self._fake.messages.get(self.followup_ids[index])
         assert message is not None, "the follow-up was deleted"
         return message
 
-    @property
-    def original(self) -> Payload | None:
-        """The current state of the @original response message, if there is one."""
-        if self.original_message_id is None:
-            return None
-        return self._get_message(self.original_message_id)
-
-    async def wait_original(self, predicate: Callable[[Payload], bool], timeout: float = 5.0) -> Payload:
-        """Wait until the @original message satisfies `predicate` (e.g. a deferred reply was edited)."""
-
-        def ready() -> bool:
-            original = self.original
-            return original is not None and predicate(original)
-
-        await self._wait(ready, timeout, "the expected @original message")
-        assert self.original is not None
-        return self.original
-
     async def _wait(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
         try:
-            await self._wait_until(condition, timeout)
+            await self._fake.wait_until(condition, timeout)
         except TimeoutError:
             kind = {2: "slash command", 3: "component", 4: "autocomplete", 5: "modal submit"}.get(self.type)
             raise AssertionError(
