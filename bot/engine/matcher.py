@@ -59,9 +59,11 @@ class MatchSettings:
     margin: float = 7.0
     passive_threshold: float = 86.0
     semantic_weight: float = 0.0  # w in fused = (1 - w) * fuzzy + w * semantic
+    short_semantic_weight: float = 0.0  # w for questions of `short_words` content words or fewer ("squats?")
+    short_words: int = 2
     phrasing_weight: float = 0.9  # semantic = a * voted phrasing similarity + (1 - a) * title and answer
     neighbours: int = 5  # nearest phrasings that vote
-    vote_temperature: float = 0.1  # softmax temperature of their votes (cosine units)
+    vote_temperature: float = 0.07  # softmax temperature of their votes (cosine units)
     vote_weight: float = 0.5  # how much an entry's share of the votes scales its best cosine
     asking_sentence_weight: float = 1.0  # a sentence of a long message that asks ("...?")
     other_sentence_weight: float = 0.9  # any other sentence of it
@@ -80,8 +82,9 @@ class MatchSettings:
 
 
 FUZZY_DEFAULTS = MatchSettings()
-FUSED_DEFAULTS = MatchSettings(answer_threshold=58.0, clarify_threshold=36.0, margin=3.0, passive_threshold=80.0,
-                               semantic_weight=0.8)
+# Tuned by `mythbot eval tests/eval/questions.yaml ../shared/eval/real-questions.yaml --tune` (README).
+FUSED_DEFAULTS = MatchSettings(answer_threshold=59.0, clarify_threshold=37.0, margin=6.0, agreement_threshold=60.0,
+                               passive_threshold=76.0, semantic_weight=0.8, short_semantic_weight=0.4)
 
 
 @dataclass(frozen=True)
@@ -443,7 +446,9 @@ class Matcher:
             layers.append(self._layer(overlay, query[:MAX_FUZZY_CHARS], tokens))
         if vector is not None:
             self._semantic(layers, vector, hidden)
-        return self._top(layers, hidden)
+        # One or two words embed unreliably ("squat" sits near "curtsy squat"): lean on the words.
+        w = cfg.semantic_weight if len(tokens) > cfg.short_words else cfg.short_semantic_weight
+        return self._top(layers, hidden, w if vector is not None else 0.0)
 
     def _query_tokens(self, query: str) -> list[str]:
         tokens = list(dict.fromkeys(query.split()))
@@ -508,13 +513,12 @@ class Matcher:
             layer.semantic = 100.0 * np.clip(blended, 0.0, 1.0)
             offset += count
 
-    def _top(self, layers: list[_Layer], hidden: frozenset[str]) -> tuple[list[Scored], bool]:
+    def _top(self, layers: list[_Layer], hidden: frozenset[str], w: float) -> tuple[list[Scored], bool]:
         """The `TOP` best entries by exact fused score, then the closest out-of-scope topic if it could
         matter; and whether the best entry is also the best by each scorer alone.
 
         Entries are scored exactly in order of an upper bound on their fused score (coverage bounds
         WRatio from above), stopping once no remaining bound can reach the top `TOP`."""
-        w = self.settings.semantic_weight if self.semantic else 0.0
         exhaustive = any(layer.index.exhaustive for layer in layers)
         bounds = []
         for number, layer in enumerate(layers):
@@ -555,17 +559,15 @@ class Matcher:
     @staticmethod
     def _agrees(layers: list[_Layer], bounds: list[np.ndarray], top: str,
                 parts: dict[str, tuple[float, float]]) -> bool:
-        """Whether no other entry beats `top` on fuzzy score or on meaning (conservative: a bound counts)."""
+        """Whether `top` alone is best on fuzzy score and on meaning (ties and bounds count against it)."""
         top_fuzzy, top_semantic = parts[top]
-        if any(fuzzy > top_fuzzy for fuzzy, _ in parts.values()):
+        if any(fuzzy >= top_fuzzy or semantic >= top_semantic for e, (fuzzy, semantic) in parts.items() if e != top):
             return False
         for layer, bound in zip(layers, bounds, strict=True):
-            live = np.isfinite(bound)
-            if live.any() and layer.semantic[live].max() > top_semantic + 1e-9:
-                return False
-            unscored = live.copy()
-            unscored[[layer.index.entry_position[e] for e in parts if e in layer.index.entry_position]] = False
-            if unscored.any() and layer.fuzzy_bound[unscored].max() > top_fuzzy:
+            others = np.isfinite(bound)
+            others[[layer.index.entry_position[e] for e in parts if e in layer.index.entry_position]] = False
+            if others.any() and (layer.semantic[others].max() >= top_semantic
+                                 or layer.fuzzy_bound[others].max() >= top_fuzzy):
                 return False
         return True
 
