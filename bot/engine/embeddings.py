@@ -44,18 +44,22 @@ def _model_path() -> Path:
         model = __import__(MODEL_PACKAGE)
     except ImportError as exc:
         raise SemanticUnavailable(f"{exc.name} is not installed (pip install -e '.[semantic]')") from None
-    path = Path(model.model_path())
+    return check_model(Path(model.model_path()))
+
+
+def check_model(path: Path, size: int = MODEL_SIZE, sha256: str = MODEL_SHA256) -> Path:
+    """`path` if it is exactly the pinned model file (size, then sha256), else `SemanticUnavailable`."""
     try:
-        size = path.stat().st_size
+        actual = path.stat().st_size
     except OSError as exc:
         raise SemanticUnavailable(f"cannot read the model file {path}: {exc.strerror or exc}") from None
-    if size != MODEL_SIZE:
-        raise SemanticUnavailable(f"the model file {path} is {size:,} bytes, expected {MODEL_SIZE:,}")
+    if actual != size:
+        raise SemanticUnavailable(f"the model file {path} is {actual:,} bytes, expected {size:,}")
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    if digest.hexdigest() != MODEL_SHA256:
+    if digest.hexdigest() != sha256:
         raise SemanticUnavailable(f"the model file {path} does not have the expected sha256")
     return path
 
