@@ -1,8 +1,13 @@
-"""Build the engine a deployment asks for: curated knowledge, plus the semantic scorer when it can run."""
+"""Build the engine a deployment asks for: curated knowledge, plus the semantic scorer when it can run.
+
+With unchanged knowledge a restart loads a snapshot of the built engine from the cache dir instead of
+parsing, validating and indexing again (see bot/engine/snapshot.py)."""
 
 import logging
 from functools import cache
+from pathlib import Path
 
+from bot.engine import snapshot
 from bot.engine.engine import Engine
 from bot.engine.knowledge import KnowledgeBase, load_knowledge
 from bot.engine.matcher import Embeds
@@ -13,8 +18,6 @@ log = logging.getLogger("mythbot")
 
 @cache
 def _embedder(cache_dir: str) -> Embeds | None:
-    from pathlib import Path
-
     from bot.engine.embeddings import load_embedder
 
     embedder, why_not = load_embedder(Path(cache_dir))
@@ -25,6 +28,16 @@ def _embedder(cache_dir: str) -> Embeds | None:
 
 def build_engine(settings: Settings, kb: KnowledgeBase | None = None) -> Engine:
     """An engine over `kb` (default: the knowledge dir, raising `KnowledgeError` when it is broken)."""
-    kb = kb if kb is not None else load_knowledge(settings.knowledge_dir)
     embedder = _embedder(str(settings.cache_dir)) if settings.semantic else None
-    return Engine(kb, settings.match_settings(embedder is not None), embedder)
+    match = settings.match_settings(embedder is not None)
+    if kb is not None:
+        return Engine(kb, match, embedder)
+    from bot.engine.embeddings import MODEL_ID
+
+    key = snapshot.fingerprint(settings.knowledge_dir, MODEL_ID if embedder is not None else None)
+    restored = snapshot.load(settings.cache_dir, key, embedder)
+    if restored is not None:
+        return Engine(restored[0], match, embedder, restored[1])
+    engine = Engine(load_knowledge(settings.knowledge_dir), match, embedder)
+    snapshot.save(engine.kb, engine.matcher.index, settings.cache_dir, key)
+    return engine

@@ -6,6 +6,7 @@ entries its moderators hid. With no scope, only the curated base is used.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
@@ -51,16 +52,21 @@ class Reply:
 
 class Engine:
     def __init__(self, kb: KnowledgeBase, settings: MatchSettings | None = None,
-                 embedder: Embeds | None = None) -> None:
+                 embedder: Embeds | None = None, index: PhrasingIndex | None = None) -> None:
+        """`index` is a prebuilt index of exactly `kb` (from a snapshot); otherwise one is built."""
         self.kb = kb
-        self.matcher = Matcher(kb.entries.values(), settings, embedder, kb.out_of_scope.values())
-        live_exercises = [e for e in kb.exercises if not e.retired]
-        self._exercise_names: list[str] = []
-        self._exercise_ids: list[str] = []
-        for exercise in live_exercises:
+        self.matcher = Matcher(kb.entries.values(), settings, embedder, kb.out_of_scope.values(), index)
+
+    @cached_property
+    def _exercise_names(self) -> tuple[list[str], list[str]]:
+        """(normalised names, their exercise ids): titles, ids and aliases of live exercises."""
+        names: list[str] = []
+        ids: list[str] = []
+        for exercise in (e for e in self.kb.exercises if not e.retired):
             for name in (exercise.title, exercise.id.replace("-", " "), *exercise.aliases):
-                self._exercise_names.append(normalize(name, keep_stopwords=True))
-                self._exercise_ids.append(exercise.id)
+                names.append(normalize(name, keep_stopwords=True))
+                ids.append(exercise.id)
+        return names, ids
 
     @classmethod
     def from_dir(cls, directory: Path, settings: MatchSettings | None = None,
@@ -104,9 +110,10 @@ class Engine:
             return [Scored(e.id, 0.0) for e in sorted(self.kb.exercises, key=lambda e: e.title)
                     if not e.retired][:limit]
         best: dict[str, float] = {}
-        hits = process.extract(query, self._exercise_names, scorer=fuzz.WRatio, processor=None, limit=None)
+        names, ids = self._exercise_names
+        hits = process.extract(query, names, scorer=fuzz.WRatio, processor=None, limit=None)
         for _, score, position in hits:
-            owner = self._exercise_ids[position]
+            owner = ids[position]
             best[owner] = max(score, best.get(owner, 0.0))
         ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
         return [Scored(eid, score) for eid, score in ranked[:limit]]

@@ -228,6 +228,8 @@ class PhrasingIndex:
             self._owners.append(position)
             for token in set(norm.split()):
                 postings = self.postings.get(token)
+                if postings is not None and not isinstance(postings, array):  # restored from a snapshot
+                    postings = self.postings[token] = array("i", np.asarray(postings, dtype=np.int32).tobytes())
                 if postings is None:
                     postings = self.postings[token] = array("i")
                     self._by_prefix[token[:4]].add(token)
@@ -381,12 +383,13 @@ class Matcher:
     """Answers questions from a curated index, optionally with a guild's own index on top."""
 
     def __init__(self, entries: Iterable[Entry], settings: MatchSettings | None = None,
-                 embedder: "Embedder | Embeds | None" = None, out_of_scope: Iterable = ()) -> None:
+                 embedder: "Embedder | Embeds | None" = None, out_of_scope: Iterable = (),
+                 index: PhrasingIndex | None = None) -> None:
         self.settings = settings or (FUSED_DEFAULTS if embedder is not None else FUZZY_DEFAULTS)
         self.embedder = embedder
         # Questions are embedded without the disk cache (knowledge texts are cached; members' words never are).
         self._query_embedder = getattr(embedder, "uncached", embedder)
-        self.index = PhrasingIndex([*entries, *topics_of(out_of_scope)], self.settings.unseen_weight, embedder)
+        self.index = index or PhrasingIndex([*entries, *topics_of(out_of_scope)], self.settings.unseen_weight, embedder)
 
     @property
     def semantic(self) -> bool:
