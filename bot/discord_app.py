@@ -17,6 +17,7 @@ from bot.engine_setup import build_engine
 from bot.settings import Settings
 from bot.storage.guild_store import GuildStore
 from bot.storage.records import Records
+from bot.workers import Workers
 
 log = logging.getLogger("mythbot")
 
@@ -54,6 +55,7 @@ class MythBot(commands.Bot):
         self.records = records
         self.scopes = scopes
         self.conversations = ConversationMemory(ttl=settings.conversation_ttl)
+        self.workers = Workers()
 
     async def setup_hook(self) -> None:
         from bot.cogs._ui import DYNAMIC_ITEMS
@@ -84,7 +86,9 @@ class MythBot(commands.Bot):
 
     async def close(self) -> None:
         await super().close()
+        await self.workers.drain()  # background record writes finish before the database closes
         self.records.close()
+        self.workers.close()
 
 
 def create_bot(settings: Settings, *, engine: Engine | None = None, records: Records | None = None,

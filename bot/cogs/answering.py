@@ -1,6 +1,5 @@
 """Answering: mentions, DMs, replies to our answers, passive listening in chosen channels, and /ask."""
 
-import asyncio
 import logging
 import re
 import time
@@ -179,8 +178,8 @@ class Answering(commands.Cog):
         return self.bot.scopes.scope_for(guild.id if guild else None)
 
     async def _ask(self, question: str, *, passive: bool, scope: Scope | None) -> Reply:
-        # Matching is CPU work; keep it off the event loop so heartbeats never wait on it.
-        return await asyncio.to_thread(self.bot.engine.ask, question, passive=passive, scope=scope)
+        # Matching is CPU work: off the event loop, in its own bounded pool (see bot/workers.py).
+        return await self.bot.workers.match(self.bot.engine.ask, question, passive=passive, scope=scope)
 
     def _render(self, reply: Reply, guild_id: int | None, channel_id: int | None, *, record: bool):
         result = reply.result
