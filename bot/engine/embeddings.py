@@ -30,7 +30,7 @@ MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
 MODEL_SIZE = 22_928_619
 DIMENSIONS = 384
 MAX_TOKENS = 256
-BATCH = 32
+BATCH_TOKENS = 1024  # tokens per inference call: memory grows with batch x length^2, so long texts go few at a time
 
 
 class SemanticUnavailable(Exception):
@@ -88,8 +88,9 @@ class Embedder:
             ids = self._tokenizer.encode(text, MAX_TOKENS)
             by_length[len(ids)].append((position, ids))
         for group in by_length.values():
-            for start in range(0, len(group), BATCH):
-                batch = group[start : start + BATCH]
+            size = max(1, min(32, BATCH_TOKENS // len(group[0][1])))
+            for start in range(0, len(group), size):
+                batch = group[start : start + size]
                 ids = np.array([tokens for _, tokens in batch], dtype=np.int64)
                 ones = np.ones_like(ids)
                 hidden = self._session.run(None, {"input_ids": ids, "attention_mask": ones,

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.engine.normalize import normalize
+from bot.engine.normalize import MAX_INPUT_CHARS, normalize
 from bot.engine.schema import Entry
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ Status = Literal["answer", "clarify", "none"]
 MAX_QUERY_TOKENS = 32  # distinct words scored for coverage (the most informative are kept)
 MAX_FUZZY_CHARS = 300  # the longest phrasing is 300 characters; WRatio never needs more
 MAX_SENTENCES = 4  # sentences of a long message scored besides the whole
+MAX_WHOLE_CHARS = 600  # of the whole message read as one (about 128 tokens for the embedding)
+MAX_PART_CHARS = 300  # of each sentence
 MAX_CORRECTIONS = 12  # unknown words looked up in the vocabulary per message
 TOP = 4  # entries ranked exactly: the answer, the runner-up and the alternatives
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -618,15 +620,15 @@ def decide(question: str, ranked: list[Scored], cfg: MatchSettings, *, passive: 
 
 def _parts(question: str) -> list[str]:
     """The message as a whole, then (for a long one) its sentences that ask first, at most `MAX_SENTENCES`."""
-    whole = question.strip()
+    whole = question.strip()[:MAX_INPUT_CHARS]
     if not normalize(whole):
         return []
-    sentences = [s.strip() for s in _SENTENCE_END.split(whole) if s and normalize(s)]
+    sentences = [s.strip()[:MAX_PART_CHARS] for s in _SENTENCE_END.split(whole) if s and normalize(s)]
     if len(sentences) < 2:
-        return [whole]
+        return [whole[:MAX_WHOLE_CHARS]]
     asking = [s for s in sentences if s.rstrip().endswith("?")]
     others = [s for s in sentences if not s.rstrip().endswith("?")]
-    return [whole, *(asking + others)[:MAX_SENTENCES]]
+    return [whole[:MAX_WHOLE_CHARS], *(asking + others)[:MAX_SENTENCES]]
 
 
 def _descending(bounds: list[np.ndarray], first: int = 64):
