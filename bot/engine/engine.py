@@ -4,7 +4,7 @@ A `Scope` is what one guild sees: the curated base plus that guild's own entries
 entries its moderators hid. With no scope, only the curated base is used.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -13,7 +13,16 @@ from types import MappingProxyType
 from rapidfuzz import fuzz, process
 
 from bot.engine.knowledge import KnowledgeBase, load_knowledge
-from bot.engine.matcher import Embeds, Matcher, MatchResult, MatchSettings, PhrasingIndex, Scored
+from bot.engine.matcher import (
+    Embeds,
+    Matcher,
+    MatchResult,
+    MatchSettings,
+    PhrasingIndex,
+    Scored,
+    Taught,
+    entry_document,
+)
 from bot.engine.normalize import normalize
 from bot.engine.render import EntryView, entry_view
 from bot.engine.schema import Entry, ExerciseEntry
@@ -23,25 +32,46 @@ EXERCISE_MATCH_THRESHOLD = 75.0
 
 @dataclass(frozen=True)
 class Scope:
-    """A guild's own entries (already validated) and the curated ids it hides.
+    """A guild's own entries (already validated), the curated ids it hides, and the extra phrasings
+    its moderators taught for any entry (curated or its own).
 
     The index of its live entries is built by the engine that first needs it (with that engine's
     scorers) and kept with the scope, which is replaced whenever the guild's entries change."""
 
     entries: Mapping[str, Entry] = field(default_factory=lambda: MappingProxyType({}))
     hidden: frozenset[str] = frozenset()
+    trained: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     _indexes: dict[bool, PhrasingIndex] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def of(cls, entries: Mapping[str, Entry], hidden: frozenset[str] = frozenset()) -> "Scope":
-        return cls(MappingProxyType(dict(entries)), hidden)
+    def of(cls, entries: Mapping[str, Entry], hidden: frozenset[str] = frozenset(),
+           trained: Mapping[str, Sequence[str]] | None = None) -> "Scope":
+        taught = {entry_id: tuple(texts) for entry_id, texts in (trained or {}).items() if texts}
+        return cls(MappingProxyType(dict(entries)), hidden, MappingProxyType(taught))
 
-    def index_for(self, matcher: Matcher) -> PhrasingIndex:
+    @property
+    def empty(self) -> bool:
+        return not self.entries and not self.trained
+
+    def index_for(self, matcher: Matcher, curated: Mapping[str, Entry]) -> PhrasingIndex:
         index = self._indexes.get(matcher.semantic)
         if index is None:
-            index = matcher.new_index(e for e in self.entries.values() if not e.retired)
+            index = matcher.new_index(self._indexed(curated))
             self._indexes[matcher.semantic] = index
         return index
+
+    def _indexed(self, curated: Mapping[str, Entry]) -> list["Entry | Taught"]:
+        """Live own entries (with what was taught for them), and what was taught for curated ones."""
+        indexed: list[Entry | Taught] = []
+        for entry in self.entries.values():
+            if not entry.retired:
+                extra = self.trained.get(entry.id, ())
+                indexed.append(entry.model_copy(update={"questions": [*entry.questions, *extra]}) if extra else entry)
+        for entry_id, texts in self.trained.items():
+            base = curated.get(entry_id)
+            if entry_id not in self.entries and entry_id not in self.hidden and base is not None and not base.retired:
+                indexed.append(Taught(entry_id, base.title, texts, entry_document(base)))
+        return indexed
 
 
 @dataclass(frozen=True)
@@ -97,7 +127,7 @@ class Engine:
         result = self.matcher.match(
             question,
             passive=passive,
-            overlay=scope.index_for(self.matcher) if scope and scope.entries else None,
+            overlay=scope.index_for(self.matcher, self.kb.entries) if scope and not scope.empty else None,
             hidden=scope.hidden if scope else frozenset(),
         )
         view = self.view(result.entry, scope) if result.status == "answer" and result.entry else None

@@ -129,8 +129,10 @@ class Embeds(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def entry_document(entry: "Entry | Topic") -> str:
+def entry_document(entry: "Entry | Topic | Taught") -> str:
     """What the semantic scorer reads as an entry's gist besides its phrasings: title and short answer."""
+    if isinstance(entry, Taught):
+        return entry.document
     body = getattr(entry, "answer", None) or getattr(entry, "summary", None) or ""
     return f"{entry.title}. {body.replace('**', '')}".strip()
 
@@ -148,6 +150,22 @@ class Topic:
     @property
     def phrasings(self) -> tuple[str, ...]:
         return (self.title, *self.questions)
+
+
+@dataclass(frozen=True)
+class Taught:
+    """Phrasings a guild's moderators taught for a curated entry: indexed under the entry's own id."""
+
+    id: str
+    title: str
+    questions: tuple[str, ...]
+    document: str  # the entry's title and answer, for the semantic scorer
+    keywords: tuple[str, ...] = ()
+    retired: bool = False
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        return self.questions
 
 
 TOPIC_PREFIX = "~"

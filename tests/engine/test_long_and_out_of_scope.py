@@ -63,3 +63,16 @@ def test_fast_threshold_scoring_agrees_with_the_decisions():
         slow = score(ranked, cfg).figures
         fast = compiled.figures(cfg)
         assert {k: round(v, 6) for k, v in fast.items()} == {k: round(slow[k], 6) for k in fast}
+
+
+def test_phrasings_taught_in_a_guild_answer_there_for_curated_and_own_entries():
+    question = "wtf is a hipdip exactly and why me"
+    own = MythEntry(id="creatine-basics", title="Is creatine safe?", verdict="true", evidence="strong",
+                    answer="Yes for healthy adults.", questions=["is creatine safe"])
+    scope = Scope.of({own.id: own}, trained={"hip-dips-anatomy": [question],
+                                             "creatine-basics": ["creatine kidneys worry"]})
+    assert SHIPPED.ask(question).result.status != "answer"  # untaught, it only asks which entry
+    assert SHIPPED.ask(question, scope=scope).result.entry == "hip-dips-anatomy"
+    assert SHIPPED.ask("creatine kidneys worry", scope=scope).result.entry == "creatine-basics"
+    hidden = Scope.of({}, hidden=frozenset({"hip-dips-anatomy"}), trained={"hip-dips-anatomy": [question]})
+    assert SHIPPED.ask(question, scope=hidden).result.entry != "hip-dips-anatomy"
