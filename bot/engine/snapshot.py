@@ -61,7 +61,7 @@ def save(kb: KnowledgeBase, index: PhrasingIndex, directory: Path, key: str) -> 
     meta_path, arrays_path = _paths(directory, key)
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        _write(meta_path, json.dumps(_meta(kb, index), ensure_ascii=False).encode())
+        _write_meta(meta_path, kb, index)
         _write_arrays(arrays_path, _arrays(index))
         for old in directory.glob("engine-*"):
             if old.name not in (meta_path.name, arrays_path.name):
@@ -70,17 +70,27 @@ def save(kb: KnowledgeBase, index: PhrasingIndex, directory: Path, key: str) -> 
         log.warning("could not write the engine snapshot in %s: %s", directory, exc.strerror or exc)
 
 
-def _meta(kb: KnowledgeBase, index: PhrasingIndex) -> dict:
-    tokens = list(index.postings)
-    return {
-        "entries": [entry.model_dump(mode="json") for entry in kb.entries.values()],
-        "sources": [source.model_dump(mode="json") for source in kb.sources.values()],
-        "origins": {key: [origin.file, origin.line] for key, origin in kb.origins.items()},
-        "out_of_scope": [topic.model_dump(mode="json") for topic in kb.out_of_scope.values()],
-        "texts": index.texts, "entry_ids": index.entry_ids, "tokens": tokens,
-        "vocabulary": index.vocabulary, "frequency": [index.frequency[t] for t in index.vocabulary],
-        "keywords": index.keywords, "unseen_weight": index.unseen_weight,
+def _write_meta(path: Path, kb: KnowledgeBase, index: PhrasingIndex) -> None:
+    """The JSON half, written a piece at a time: dumping 10,000 entries at once would double the peak memory."""
+    parts = {
+        "entries": (entry.model_dump(mode="json") for entry in kb.entries.values()),
+        "sources": (source.model_dump(mode="json") for source in kb.sources.values()),
+        "out_of_scope": (topic.model_dump(mode="json") for topic in kb.out_of_scope.values()),
+        "texts": iter(index.texts), "entry_ids": iter(index.entry_ids), "tokens": iter(index.postings),
+        "vocabulary": iter(index.vocabulary), "frequency": (index.frequency[t] for t in index.vocabulary),
+        "keywords": iter(index.keywords),
     }
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write('{"unseen_weight": ' + json.dumps(index.unseen_weight) + ', "origins": ')
+        json.dump({key: [origin.file, origin.line] for key, origin in kb.origins.items()}, handle, ensure_ascii=False)
+        for name, items in parts.items():
+            handle.write(f', "{name}": [')
+            for i, item in enumerate(items):
+                handle.write(("," if i else "") + json.dumps(item, ensure_ascii=False))
+            handle.write("]")
+        handle.write("}")
+    os.replace(temporary, path)
 
 
 def _arrays(index: PhrasingIndex) -> dict[str, np.ndarray]:
@@ -94,12 +104,6 @@ def _arrays(index: PhrasingIndex) -> dict[str, np.ndarray]:
     if index.semantic:
         arrays["vectors"], arrays["documents"] = index.vectors()
     return arrays
-
-
-def _write(path: Path, data: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
 
 
 def _write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:

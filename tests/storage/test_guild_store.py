@@ -46,7 +46,8 @@ async def test_edit_changes_the_entry_and_records_the_editor(store, fixture_engi
     assert edited.entry.verdict == "true" and edited.entry.questions == ["is creatine water weight"]
     assert edited.entry.stewardship.created_by == "Ana (5)" and edited.entry.stewardship.updated_by == "Bo (6)"
     assert answered(fixture_engine, store, GUILD, "is creatine just water weight") == added.entry_id
-    assert normalize("creatine water retention") not in store.scope_for(GUILD).index_for(fixture_engine.matcher, fixture_engine.kb.entries).texts
+    index = store.scope_for(GUILD).index_for(fixture_engine.matcher, fixture_engine.kb.entries)
+    assert normalize("creatine water retention") not in index.texts
 
 
 async def test_remove_retires_and_restore_brings_back(store, fixture_engine):
