@@ -85,8 +85,8 @@ class MatchSettings:
 
 FUZZY_DEFAULTS = MatchSettings()
 # Tuned by `mythbot eval tests/eval/questions.yaml ../shared/eval/real-questions.yaml --tune` (README).
-FUSED_DEFAULTS = MatchSettings(answer_threshold=59.0, clarify_threshold=37.0, margin=6.0, agreement_threshold=60.0,
-                               passive_threshold=76.0, semantic_weight=0.8, short_semantic_weight=0.4)
+FUSED_DEFAULTS = MatchSettings(answer_threshold=55.0, clarify_threshold=41.0, margin=5.0, passive_threshold=76.0,
+                               semantic_weight=0.8, short_semantic_weight=0.4)
 
 
 @dataclass(frozen=True)
