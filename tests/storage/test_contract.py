@@ -47,7 +47,7 @@ class Backend:
         return (await self.open())[1]
 
 
-@pytest.fixture(params=["file"])
+@pytest.fixture(params=["file", "postgres"])
 async def backend(request, tmp_path, fixture_kb):
     url = request.getfixturevalue("pg_database") if request.param == "postgres" else None
     opener = Backend(tmp_path / "data", url, lambda: fixture_kb)
