@@ -211,3 +211,27 @@ class Records:
             cur.execute("UPDATE suggestions SET status = ? WHERE id = ? AND guild_id = ? AND status = 'pending'",
                         (status, suggestion_id, guild_id))
             return cur.rowcount == 1
+
+    # --- whole tables, for `mythbot db import/export` ---
+
+    def _columns_of(self, table: str, columns: list[str]) -> str:
+        if table not in TABLES or not all(column.isidentifier() for column in columns):
+            raise ValueError(f"not a records table and its columns: {table} {columns}")
+        return ", ".join(f'"{column}"' for column in columns)
+
+    def rows(self, table: str) -> tuple[list[str], list[tuple]]:
+        """A table's column names and every row, oldest id first."""
+        self._columns_of(table, [])
+        with self._cursor() as cur:
+            cur.execute(f"SELECT * FROM {table} ORDER BY id")  # noqa: S608 (a name from TABLES)
+            return [column[0] for column in cur.description], cur.fetchall()
+
+    def insert_rows(self, table: str, columns: list[str], rows: list[tuple]) -> int:
+        """Copy rows in with their ids, in one transaction, skipping any already there; how many were new."""
+        names, marks = self._columns_of(table, columns), ", ".join("?" * len(columns))
+        with self._cursor() as cur:
+            before = self._db.total_changes
+            cur.execute("BEGIN")
+            cur.executemany(f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+            cur.execute("COMMIT")
+            return self._db.total_changes - before

@@ -126,28 +126,42 @@ async def read_guild(conn: psycopg.AsyncConnection, guild_id: int) -> tuple[Guil
     return content_of(entries, hidden, trained), version
 
 
-async def _save_entries(conn: psycopg.AsyncConnection, guild_id: int, before: GuildFile, after: GuildFile) -> None:
+async def insert_entry(conn: psycopg.AsyncConnection, guild_id: int, entry: Entry, revision: int = 1) -> None:
+    """A new entry of the server's, at the end of its list, as its `revision`-th saved version."""
+    await conn.execute("INSERT INTO guild_entries (guild_id, entry_id, kind, data, retired, revision) "
+                       "VALUES (%s, %s, %s, %s, %s, %s)",
+                       (guild_id, entry.id, entry.kind, Jsonb(entry.model_dump(mode="json")), entry.retired, revision))
+
+
+async def update_entry(conn: psycopg.AsyncConnection, guild_id: int, entry: Entry) -> int:
+    """Replace an entry of the server's; returns its new revision number."""
+    [(revision,)] = await _fetch(
+        conn, "UPDATE guild_entries SET kind = %s, data = %s, retired = %s, revision = revision + 1, "
+              "updated_at = now() WHERE guild_id = %s AND entry_id = %s RETURNING revision",
+        (entry.kind, Jsonb(entry.model_dump(mode="json")), entry.retired, guild_id, entry.id))
+    return revision
+
+
+async def insert_history(conn: psycopg.AsyncConnection, guild_id: int, entry: Entry, revision: int) -> None:
+    saved = Revision(entry)
+    await conn.execute(
+        "INSERT INTO entry_history (guild_id, entry_id, revision, data, changed_by, changed_at) "
+        "VALUES (%s, %s, %s, %s, %s, coalesce(%s::timestamptz, now()))",
+        (guild_id, entry.id, revision, Jsonb(entry.model_dump(mode="json")), saved.saved_by or "unknown",
+         saved.saved_at))
+
+
+async def save_entries(conn: psycopg.AsyncConnection, guild_id: int, before: GuildFile, after: GuildFile) -> None:
     """Insert new entries, update changed ones, and keep each saved version in entry_history."""
     previous = {entry.id: entry for entry in before.entries}
     for entry in after.entries:
         old = previous.get(entry.id)
         if old == entry:
             continue
-        data = Jsonb(entry.model_dump(mode="json"))
+        revision = 1 if old is None else await update_entry(conn, guild_id, entry)
         if old is None:
-            query = ("INSERT INTO guild_entries (guild_id, entry_id, kind, data, retired) VALUES (%s, %s, %s, %s, %s) "
-                     "RETURNING revision")
-            params = (guild_id, entry.id, entry.kind, data, entry.retired)
-        else:
-            query = ("UPDATE guild_entries SET kind = %s, data = %s, retired = %s, revision = revision + 1, "
-                     "updated_at = now() WHERE guild_id = %s AND entry_id = %s RETURNING revision")
-            params = (entry.kind, data, entry.retired, guild_id, entry.id)
-        [(revision,)] = await _fetch(conn, query, params)
-        saved = Revision(entry)
-        await conn.execute(
-            "INSERT INTO entry_history (guild_id, entry_id, revision, data, changed_by, changed_at) "
-            "VALUES (%s, %s, %s, %s, %s, coalesce(%s::timestamptz, now()))",
-            (guild_id, entry.id, revision, data, saved.saved_by or "unknown", saved.saved_at))
+            await insert_entry(conn, guild_id, entry)
+        await insert_history(conn, guild_id, entry, revision)
 
 
 async def _save_sets(conn: psycopg.AsyncConnection, guild_id: int, before: GuildFile, after: GuildFile,
@@ -173,7 +187,7 @@ async def save_guild(conn: psycopg.AsyncConnection, guild_id: int, before: Guild
     """Write the difference between two contents of one server (call inside its locked transaction).
 
     Entries are never deleted: one missing from `after` stays as it is."""
-    await _save_entries(conn, guild_id, before, after)
+    await save_entries(conn, guild_id, before, after)
     await _save_sets(conn, guild_id, before, after, by)
     await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(guild_id)))
 
