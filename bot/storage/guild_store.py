@@ -226,7 +226,9 @@ class GuildStore:
     def history(self, guild_id: int, entry_id: str, limit: int = 20) -> list[Revision]:
         """Saved versions of one of the guild's entries, newest first (the current one always leads)."""
         versions = file_history.versions(self.history_path(guild_id), entry_id)
-        return newest_first(versions, self.entry(guild_id, entry_id), limit)
+        parsed, _ = self._read(guild_id)  # from disk: another process may have saved since this one loaded
+        current = next((e for e in parsed.content.entries if e.id == entry_id), None) if parsed else None
+        return newest_first(versions, current, limit)
 
     @staticmethod
     def _keep_broken_copy(path: Path) -> None:

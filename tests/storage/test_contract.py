@@ -190,6 +190,14 @@ async def test_history_lists_every_saved_version_newest_first(backend):
     assert await faq.history(OTHER_GUILD, CREATINE_ID) == []
 
 
+async def test_history_comes_from_storage_when_this_process_holds_an_older_version(backend):
+    mine, theirs = await backend.faq(), await backend.faq()
+    added = await mine.apply(GUILD, add_entry_op(creatine_entry(), ANA))
+    await theirs.refresh(GUILD)
+    edited = await mine.apply(GUILD, edit_entry_op(CREATINE_ID, creatine_entry(verdict="true"), BO, added.revision))
+    assert [r.revision for r in await theirs.history(GUILD, CREATINE_ID)] == [edited.revision, added.revision]
+
+
 async def test_export_holds_the_live_entries_in_the_curated_format(backend):
     faq = await backend.faq()
     await faq.apply(GUILD, add_entry_op(creatine_entry(), ANA))
