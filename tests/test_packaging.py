@@ -19,6 +19,8 @@ from tests.conftest import PROJECT_ROOT
 PYPROJECT_VERSION = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
 KNOWLEDGE_SUFFIXES = (".yaml", ".yml")
 INSTALL_TIMEOUT = 900  # seconds; a cold pip cache downloads every dependency
+# The module fixture builds and installs the wheel inside the first test's time: allow for the download.
+pytestmark = pytest.mark.timeout(INSTALL_TIMEOUT + 120)
 
 
 def test_version_is_printed_and_exits_0():

@@ -11,6 +11,8 @@ myths:
     links: [https://doi.org/10.1186/s12970-021-00412-w]
     stewardship: {created_by: Ana (1234), created_at: 2025-01-01T10:00:00+00:00}
 hidden: [squats-hip-dips]
+trained:   # phrasings moderators taught, for curated entries or the server's own
+  spot-reduction: [can i lose belly fat only]
 ```
 """
 
@@ -21,18 +23,35 @@ import yaml
 from pydantic import AfterValidator, Field, ValidationError
 
 from bot.engine.knowledge import ParsedFile, _describe
-from bot.engine.schema import Entry, KnowledgeFile, Slug
+from bot.engine.schema import Entry, KnowledgeFile, Phrasing, Slug
 from bot.engine.yamlsafe import Problem, YamlRefused, parse_yaml
+
+MAX_TRAINED_ENTRIES = 2000
+MAX_TRAINED_PER_ENTRY = 200
 
 
 def _sorted_unique(ids: list[str]) -> list[str]:
     return sorted(set(ids))
 
 
+def _canonical_trained(trained: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Sorted ids, each with its phrasings sorted and unique, none empty: one spelling for equal content."""
+    return {entry_id: sorted(set(trained[entry_id])) for entry_id in sorted(trained) if trained[entry_id]}
+
+
+TrainedPhrasings = Annotated[
+    dict[Slug, Annotated[list[Phrasing], Field(max_length=MAX_TRAINED_PER_ENTRY)]],
+    Field(default_factory=dict, max_length=MAX_TRAINED_ENTRIES),
+    AfterValidator(_canonical_trained),
+]
+
+
 class GuildFile(KnowledgeFile):
-    """One guild's file: its own entries (never deleted, only retired) and the curated ids it hides."""
+    """One guild's file: its own entries (never deleted, only retired), the curated ids it hides, and
+    the phrasings its moderators taught for any entry."""
 
     hidden: Annotated[list[Slug], Field(default_factory=list, max_length=2000), AfterValidator(_sorted_unique)]
+    trained: TrainedPhrasings
 
     @property
     def entries(self) -> tuple[Entry, ...]:
@@ -85,6 +104,8 @@ def to_yaml(content: KnowledgeFile, header: str = "") -> str:
         data["exercises"] = [_entry_data(entry) for entry in content.exercises]
     if isinstance(content, GuildFile) and content.hidden:
         data["hidden"] = list(content.hidden)
+    if isinstance(content, GuildFile) and content.trained:
+        data["trained"] = {entry_id: list(texts) for entry_id, texts in content.trained.items()}
     body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100) if data else "{}\n"
     return header + body
 
@@ -99,7 +120,7 @@ def parse_guild_text(text: str | bytes, name: str) -> ParsedFile:
         return ParsedFile(name, GuildFile(), parsed, ())
     if not isinstance(parsed.data, dict):
         return ParsedFile(name, None, parsed, (Problem(name, 1, "expected a mapping with 'myths', "
-                                                      "'exercises' or 'hidden' at the top"),))
+                                                      "'exercises', 'hidden' or 'trained' at the top"),))
     try:
         content = GuildFile.model_validate(parsed.data)
     except ValidationError as exc:
@@ -133,3 +154,7 @@ def with_entry(content: GuildFile, entry: Entry) -> GuildFile:
 
 def with_hidden(content: GuildFile, hidden: Iterable[str]) -> GuildFile:
     return content.model_copy(update={"hidden": sorted(set(hidden))})
+
+
+def with_trained(content: GuildFile, trained: dict[str, list[str]]) -> GuildFile:
+    return content.model_copy(update={"trained": _canonical_trained(trained)})

@@ -1,7 +1,12 @@
-"""Runtime records in SQLite (WAL): unanswered questions, answer feedback, and the moderators' audit log.
+"""Runtime records in SQLite (WAL): unanswered questions, answer feedback, the moderators' audit log,
+the bot's decisions (for stats) and members' suggestions.
 
 Calls are short and synchronous behind one lock; front ends on the event loop may call them
-directly (a single-row insert) or through `asyncio.to_thread` for reads.
+directly (a single-row insert) or through `asyncio.to_thread` for reads. `FileRecordStore`
+(bot.storage.file_backend) is the async `RecordStore` over this class.
+
+Tables are created with `CREATE TABLE IF NOT EXISTS`, so an existing data dir gains new ones in place.
+Each mirrors its PostgreSQL twin column for column (tests/storage/test_pg_schema.py checks it).
 """
 
 import sqlite3
@@ -9,8 +14,19 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+
+from bot.stats import Decision, Vote
+from bot.storage.base import (
+    DECISION_STATUSES,
+    SUGGESTION_SOURCES,
+    SUGGESTION_STATUSES,
+    AuditRecord,
+    Suggestion,
+    Unanswered,
+)
+
+__all__ = ["RECORDS_FILE", "SCHEMA", "TABLES", "AuditRecord", "Records", "Suggestion", "Unanswered"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS unanswered (
@@ -45,35 +61,39 @@ CREATE TABLE IF NOT EXISTS audit (
     created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_guild ON audit (guild_id, created_at);
+CREATE TABLE IF NOT EXISTS suggestions (
+    id INTEGER PRIMARY KEY,
+    guild_id INTEGER NOT NULL,
+    question TEXT NOT NULL,
+    entry_id TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('pick', 'reask')),
+    created_at REAL NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending'
+);
+CREATE INDEX IF NOT EXISTS suggestions_guild ON suggestions (guild_id, status, created_at);
+CREATE TABLE IF NOT EXISTS decisions (
+    id INTEGER PRIMARY KEY,
+    guild_id INTEGER,
+    channel_id INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('answer', 'clarify', 'none')),
+    entry_id TEXT,
+    score REAL NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_guild ON decisions (guild_id, created_at);
 """
+RECORDS_FILE = "mythbot.sqlite3"  # in the data dir
+TABLES = ("audit", "unanswered", "feedback", "suggestions", "decisions")
 MAX_QUESTION_CHARS = 500
-
-
-@dataclass(frozen=True)
-class Unanswered:
-    question: str
-    best_entry: str | None
-    score: float
-    created_at: float
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    guild_id: int
-    actor_id: int
-    actor_name: str
-    action: str
-    entry_id: str | None
-    detail: str | None
-    created_at: float
+DEFAULT_BUSY_TIMEOUT = 10.0  # seconds SQLite waits for another writer before "database is locked"
 
 
 class Records:
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=busy_timeout)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
@@ -146,3 +166,72 @@ class Records:
                 "SELECT guild_id, actor_id, actor_name, action, entry_id, detail, created_at FROM audit "
                 "WHERE guild_id = ? ORDER BY id DESC LIMIT ?", (guild_id, limit)).fetchall()
         return [AuditRecord(*row) for row in rows]
+
+    def record_decision(self, guild_id: int | None, channel_id: int | None, status: str, entry_id: str | None,
+                        score: float) -> None:
+        if status not in DECISION_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(DECISION_STATUSES)}, got {status!r}")
+        with self._cursor() as cur:
+            cur.execute("INSERT INTO decisions (guild_id, channel_id, status, entry_id, score, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (guild_id, channel_id, status, entry_id, score, time.time()))
+
+    def decisions(self, guild_id: int | None, since: float) -> list[Decision]:
+        with self._cursor() as cur:
+            rows = cur.execute("SELECT created_at, status, entry_id FROM decisions WHERE guild_id IS ? "
+                               "AND created_at >= ? ORDER BY created_at, id", (guild_id, since)).fetchall()
+        return [Decision(*row) for row in rows]
+
+    def votes(self, guild_id: int | None, since: float) -> list[Vote]:
+        with self._cursor() as cur:
+            rows = cur.execute("SELECT created_at, entry_id, helpful FROM feedback WHERE guild_id IS ? "
+                               "AND created_at >= ? ORDER BY created_at, id", (guild_id, since)).fetchall()
+        return [Vote(created_at, entry_id, bool(helpful)) for created_at, entry_id, helpful in rows]
+
+    def record_suggestion(self, guild_id: int, question: str, entry_id: str, source: str) -> int:
+        if source not in SUGGESTION_SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SUGGESTION_SOURCES)}, got {source!r}")
+        with self._cursor() as cur:
+            cur.execute("INSERT INTO suggestions (guild_id, question, entry_id, source, created_at) "
+                        "VALUES (?, ?, ?, ?, ?)", (guild_id, question[:MAX_QUESTION_CHARS], entry_id, source,
+                                                   time.time()))
+            return cur.lastrowid
+
+    def suggestions(self, guild_id: int, status: str = "pending") -> list[Suggestion]:
+        with self._cursor() as cur:
+            rows = cur.execute("SELECT id, guild_id, question, entry_id, source, created_at, status "
+                               "FROM suggestions WHERE guild_id = ? AND status = ? ORDER BY created_at, id",
+                               (guild_id, status)).fetchall()
+        return [Suggestion(*row) for row in rows]
+
+    def resolve_suggestion(self, guild_id: int, suggestion_id: int, status: str) -> bool:
+        """Approve or reject a pending suggestion; False when it is not pending in this guild."""
+        if status not in SUGGESTION_STATUSES[1:]:
+            raise ValueError(f"status must be one of {', '.join(SUGGESTION_STATUSES[1:])}, got {status!r}")
+        with self._cursor() as cur:
+            cur.execute("UPDATE suggestions SET status = ? WHERE id = ? AND guild_id = ? AND status = 'pending'",
+                        (status, suggestion_id, guild_id))
+            return cur.rowcount == 1
+
+    # --- whole tables, for `mythbot db import/export` ---
+
+    def _columns_of(self, table: str, columns: list[str]) -> str:
+        if table not in TABLES or not all(column.isidentifier() for column in columns):
+            raise ValueError(f"not a records table and its columns: {table} {columns}")
+        return ", ".join(f'"{column}"' for column in columns)
+
+    def rows(self, table: str) -> tuple[list[str], list[tuple]]:
+        """A table's column names and every row, oldest id first."""
+        self._columns_of(table, [])
+        with self._cursor() as cur:
+            cur.execute(f"SELECT * FROM {table} ORDER BY id")  # noqa: S608 (a name from TABLES)
+            return [column[0] for column in cur.description], cur.fetchall()
+
+    def insert_rows(self, table: str, columns: list[str], rows: list[tuple]) -> int:
+        """Copy rows in with their ids, in one transaction, skipping any already there; how many were new."""
+        names, marks = self._columns_of(table, columns), ", ".join("?" * len(columns))
+        with self._cursor() as cur:
+            before = self._db.total_changes
+            cur.execute("BEGIN")
+            cur.executemany(f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+            cur.execute("COMMIT")
+            return self._db.total_changes - before

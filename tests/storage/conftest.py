@@ -4,6 +4,7 @@ import stat
 
 import pytest
 
+from bot.engine.schema import MythEntry
 from bot.storage.drafts import Draft
 from bot.storage.guild_store import Actor, GuildStore
 
@@ -21,6 +22,20 @@ def creatine_draft(**changes) -> Draft:
         "sources": "10.1186/s12970-021-00412-w",
     }
     return Draft(**{**fields, **changes})
+
+
+def creatine_entry(**changes) -> MythEntry:
+    """What the form layer hands the store: a complete, validated entry (its id is only a wish on add)."""
+    fields = {
+        "id": "does-creatine-make-you-bloated",
+        "title": "Does creatine make you bloated?",
+        "questions": ["does creatine make you bloated", "creatine water retention"],
+        "answer": "Some people hold a little extra water in the first week; it is inside the muscle.",
+        "verdict": "partly true",
+        "evidence": "moderate",
+        "links": ["https://doi.org/10.1186/s12970-021-00412-w"],
+    }
+    return MythEntry.model_validate({**fields, **changes})
 
 
 def numbered_draft(n: int, prefix: str = "topic") -> Draft:

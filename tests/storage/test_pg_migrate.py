@@ -62,7 +62,8 @@ async def test_concurrent_upgrades_apply_each_migration_exactly_once(pg_database
         await gate.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
         applied = await asyncio.gather(*upgrades)
 
-    assert sorted(applied) == [[], SHIPPED]
+    # Each migration ran in exactly one of them (which one may differ from file to file).
+    assert sorted(name for names in applied for name in names) == SHIPPED
     assert await fetch_all(pg_database, "SELECT count(*) FROM schema_migrations") == [(len(SHIPPED),)]
 
 

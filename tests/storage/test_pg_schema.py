@@ -46,7 +46,7 @@ async def pg_shape(conn, table: str) -> tuple[list[tuple[str, bool]], set[tuple[
     return columns, indexes
 
 
-@pytest.mark.parametrize("table", ["audit", "unanswered", "feedback"])
+@pytest.mark.parametrize("table", ["audit", "unanswered", "feedback", "suggestions", "decisions"])
 async def test_records_tables_mirror_sqlite_columns_and_indexes(db, table):
     assert await pg_shape(db, table) == sqlite_shape(table)
 
