@@ -56,9 +56,9 @@ class MatchSettings:
     The defaults are for fuzzy matching alone; `FUSED_DEFAULTS` holds the thresholds for fused
     scores, used when the semantic scorer is available."""
 
-    answer_threshold: float = 64.0
-    clarify_threshold: float = 52.0
-    margin: float = 7.0
+    answer_threshold: float = 71.0
+    clarify_threshold: float = 49.0
+    margin: float = 1.0
     passive_threshold: float = 86.0
     semantic_weight: float = 0.0  # w in fused = (1 - w) * fuzzy + w * semantic
     short_semantic_weight: float = 0.0  # w for questions of `short_words` content words or fewer ("squats?")
