@@ -1,5 +1,6 @@
 """Answering: mentions, DMs, replies to our answers, passive listening in chosen channels, and /ask."""
 
+import asyncio
 import logging
 import re
 import time
@@ -30,6 +31,9 @@ log = logging.getLogger("mythbot.answers")
 TriggerKind = Literal["dm", "mention", "reply", "passive"]
 QUESTION_MAX_CHARS = 2000
 FLOOD_REPLIES, FLOOD_WINDOW = 5, 60.0
+# /ask answers in one response when matching is done by then, else it defers first: Discord drops an
+# interaction that is not acknowledged within 3 s, and a busy matching pool can take longer than that.
+ASK_AT_ONCE_SECONDS = 1.5
 _ENTRY_IN_CUSTOM_ID = re.compile(r"^mythbot:(?:src|vote:[01]):([a-z0-9-]+)$")
 
 
@@ -163,12 +167,20 @@ class Answering(commands.Cog):
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 500]) -> None:
         started = time.perf_counter()
         guild = interaction.guild
-        reply = await self._ask(question, passive=False, scope=self._scope(guild))
+        matching = asyncio.ensure_future(self._ask(question, passive=False, scope=self._scope(guild)))
+        done, _ = await asyncio.wait({matching}, timeout=ASK_AT_ONCE_SECONDS)
+        if not done:
+            await interaction.response.defer(thinking=True)
+        reply = await matching
         content, embed, view = self._render(reply, interaction.guild_id, interaction.channel_id, record=True)
         if content and embed is None:
             content = f"> {discord.utils.escape_markdown(question)[:300]}\n{content}"
-        await interaction.response.send_message(content=content, embed=embed, view=view or discord.utils.MISSING,
-                                                allowed_mentions=NO_PINGS)
+        message = {"content": content, "embed": embed, "view": view or discord.utils.MISSING,
+                   "allowed_mentions": NO_PINGS}
+        if interaction.response.is_done():
+            await interaction.followup.send(**message)
+        else:
+            await interaction.response.send_message(**message)
         self._after_answer(reply, interaction.user.id, interaction.channel_id or 0, passive=False)
         self._log(reply, guild, interaction.channel_id, "slash", started)
 
