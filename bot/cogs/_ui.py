@@ -224,11 +224,16 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:
         return cls(match["entry"], match["helpful"] == "1")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        records = interaction.client.records  # type: ignore[attr-defined]
+        bot = interaction.client
         message_id = interaction.message.id if interaction.message else interaction.id
-        first = records.record_feedback(interaction.guild_id, message_id, interaction.user.id,
-                                        entry_id=self.entry_id, helpful=self.helpful)
-        thanks = "Thanks, noted!" if first else "Thanks, I've updated your vote."
+        # Off the event loop and bounded by the workers' record timeout, well within Discord's 3 s.
+        first = await bot.workers.record(  # type: ignore[attr-defined]
+            "feedback", bot.records.record_feedback, interaction.guild_id,  # type: ignore[attr-defined]
+            message_id, interaction.user.id, entry_id=self.entry_id, helpful=self.helpful)
+        if first is None:
+            thanks = "Thanks! I couldn't save your vote just now, sorry; please try again later."
+        else:
+            thanks = "Thanks, noted!" if first else "Thanks, I've updated your vote."
         await interaction.response.send_message(thanks, ephemeral=True, allowed_mentions=NO_PINGS)
 
 

@@ -139,8 +139,9 @@ class Answering(commands.Cog):
         if passive and (result.status != "answer" or not self.cooldowns.ready(
                 ("entry", channel_id, result.entry), self.bot.settings.entry_cooldown)):
             return
-        content, embed, view = self._render(reply, message.guild.id if message.guild else None, channel_id,
-                                            record=not passive)
+        if not passive:
+            self._record_if_unanswered(reply, message.guild.id if message.guild else None, channel_id)
+        content, embed, view = self._render(reply, message.guild.id if message.guild else None)
         await message.reply(content=content, embed=embed, view=view, allowed_mentions=NO_PINGS,
                             mention_author=False)
         self._after_answer(reply, message.author.id, channel_id, passive)
@@ -172,7 +173,8 @@ class Answering(commands.Cog):
         if not done:
             await interaction.response.defer(thinking=True)
         reply = await matching
-        content, embed, view = self._render(reply, interaction.guild_id, interaction.channel_id, record=True)
+        self._record_if_unanswered(reply, interaction.guild_id, interaction.channel_id)
+        content, embed, view = self._render(reply, interaction.guild_id)
         if content and embed is None:
             content = f"> {discord.utils.escape_markdown(question)[:300]}\n{content}"
         message = {"content": content, "embed": embed, "view": view or discord.utils.MISSING,
@@ -193,7 +195,17 @@ class Answering(commands.Cog):
         # Matching is CPU work: off the event loop, in its own bounded pool (see bot/workers.py).
         return await self.bot.workers.match(self.bot.engine.ask, question, passive=passive, scope=scope)
 
-    def _render(self, reply: Reply, guild_id: int | None, channel_id: int | None, *, record: bool):
+    def _record_if_unanswered(self, reply: Reply, guild_id: int | None, channel_id: int | None) -> None:
+        """Note a question nobody could answer, for the moderators' gaps report. In the background: a locked
+        or full database loses the record, never the member's reply, and never blocks the event loop."""
+        result = reply.result
+        if result.status != "none":
+            return
+        best = result.alternatives[0].entry if result.alternatives else None
+        self.bot.workers.record_soon("an unanswered question", self.bot.records.record_unanswered, guild_id,
+                                     channel_id, result.question, best, result.score)
+
+    def _render(self, reply: Reply, guild_id: int | None):
         result = reply.result
         if result.status == "answer" and reply.view is not None:
             alternatives = [alt.entry for alt in result.alternatives]
@@ -203,9 +215,6 @@ class Answering(commands.Cog):
             ids = [result.entry, *(alt.entry for alt in result.alternatives)]
             options = [(eid, e.title) for eid in ids if eid and (e := engine.entry(eid, scope))]
             return "Did you mean one of these?", None, pick_view(options)
-        if record:
-            self.bot.records.record_unanswered(guild_id, channel_id, result.question, result.alternatives[0].entry
-                                               if result.alternatives else None, result.score)
         return NO_ANSWER_TEXT, None, None
 
     @staticmethod

@@ -1,7 +1,9 @@
 """Runtime records in SQLite (WAL): unanswered questions, answer feedback, and the moderators' audit log.
 
-Calls are short and synchronous behind one lock; front ends on the event loop may call them
-directly (a single-row insert) or through `asyncio.to_thread` for reads.
+Calls are short and synchronous behind one lock. From the event loop, call them off it: writes through
+`bot.workers.record` (one thread, each call with a timeout), reads through a worker pool.
+A member's record (an unanswered question, a vote) waits at most `MEMBER_WRITE_WAIT` for another
+process holding the database, then fails: the write is lost, the shared writer thread is not.
 """
 
 import sqlite3
@@ -47,6 +49,8 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_guild ON audit (guild_id, created_at);
 """
 MAX_QUESTION_CHARS = 500
+BUSY_WAIT = 10.0  # seconds any call waits while another connection holds the database
+MEMBER_WRITE_WAIT = 1.0  # less than the workers' record timeout, so the writer thread is freed first
 
 
 @dataclass(frozen=True)
@@ -73,14 +77,15 @@ class Records:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=BUSY_WAIT)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
 
     @contextmanager
-    def _cursor(self) -> Iterator[sqlite3.Cursor]:
+    def _cursor(self, busy_wait: float = BUSY_WAIT) -> Iterator[sqlite3.Cursor]:
         with self._lock:
+            self._db.execute(f"PRAGMA busy_timeout = {round(busy_wait * 1000)}")
             yield self._db.cursor()
 
     def close(self) -> None:
@@ -89,7 +94,7 @@ class Records:
 
     def record_unanswered(self, guild_id: int | None, channel_id: int | None, question: str,
                           best_entry: str | None = None, score: float = 0.0) -> None:
-        with self._cursor() as cur:
+        with self._cursor(MEMBER_WRITE_WAIT) as cur:
             cur.execute(
                 "INSERT INTO unanswered (guild_id, channel_id, question, best_entry, score, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -108,7 +113,7 @@ class Records:
     def record_feedback(self, guild_id: int | None, message_id: int, user_id: int, *, entry_id: str,
                         helpful: bool, question: str | None = None) -> bool:
         """Store one vote per member per answer; a second vote replaces the first. True if new."""
-        with self._cursor() as cur:
+        with self._cursor(MEMBER_WRITE_WAIT) as cur:
             existed = cur.execute("SELECT 1 FROM feedback WHERE message_id = ? AND user_id = ?",
                                   (message_id, user_id)).fetchone()
             cur.execute(

@@ -95,6 +95,7 @@ async def test_unknown_question_is_recorded_for_moderators(fake_discord, start_b
     await fake_discord.inject_message(general, alice, f"{mention(fake_discord)} best running shoes for flat feet?")
     reply = await fake_discord.wait_for_message(general.id, since=mark)
     assert "don't have a sourced answer" in reply["content"]
+    await bot.workers.drain()  # the record is written in the background, after the reply
     assert [u.question for u in bot.records.unanswered(fake_discord.guild.id)] == ["best running shoes for flat feet?"]
 
 

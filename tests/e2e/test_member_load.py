@@ -1,8 +1,13 @@
 """Members under load, through the real discord.py client: a busy matching pool, a locked or unwritable
 database, a raid in one channel. Nobody who asks is left without an acknowledgement or a reply."""
 
+import logging
+import sqlite3
+
+import pytest
+
 from tests.e2e import member_support
-from tests.e2e.member_support import DEFERRED, embed_title
+from tests.e2e.member_support import DEFERRED, embed_title, mention
 
 make_bot, matching_gate = member_support.make_bot, member_support.matching_gate  # fixtures
 
@@ -20,3 +25,70 @@ async def test_ask_is_acknowledged_in_time_and_answered_while_matching_is_satura
     await gate.release()
     answer = await asked.followup(0)
     assert embed_title(answer) == "Can you burn fat from one spot?"
+
+
+@pytest.fixture
+def database_held(make_bot):
+    """Another connection holding the bot's database, as an admin's sqlite3 shell or a backup tool would."""
+    holders = []
+
+    def hold(bot):
+        holder = sqlite3.connect(bot.settings.data_dir / "mythbot.sqlite3", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        holders.append(holder)
+
+    yield hold
+    for holder in holders:
+        holder.close()
+
+
+async def reply_to(fake, question, since):
+    return await fake.wait_for_message(
+        int(question["channel_id"]), since=since,
+        predicate=lambda m: (m.get("message_reference") or {}).get("message_id") == question["id"])
+
+
+async def unanswerable_then_answerable(fake):
+    """Alice asks what no entry answers, then Bob asks what one does; both replies."""
+    general, alice, bob = fake.guild.channel("general"), fake.make_member("alice"), fake.make_member("bob")
+    mark = fake.mark()
+    unanswerable = await fake.inject_message(general, alice, mention(fake, "best running shoes for flat feet?"))
+    answerable = await fake.inject_message(general, bob, mention(fake, "does spot reduction work"))
+    return await reply_to(fake, unanswerable, mark), await reply_to(fake, answerable, mark)
+
+
+async def test_a_locked_database_costs_no_reply_and_never_freezes_the_bot(fake_discord, start_bot, make_bot,
+                                                                          database_held, caplog):
+    bot = await start_bot(make_bot())
+    database_held(bot)
+    with caplog.at_level(logging.WARNING, logger="bot.workers"):
+        no_answer, answer = await unanswerable_then_answerable(fake_discord)
+        await bot.workers.drain()
+    assert "don't have a sourced answer" in no_answer["content"]
+    assert embed_title(answer) == "Can you burn fat from one spot?"
+    # SQLite gave up by itself (before the workers' timeout), so the shared writer thread is free again.
+    assert "could not record an unanswered question: OperationalError: database is locked" in caplog.text
+
+
+async def test_an_unwritable_database_costs_no_reply(fake_discord, start_bot, make_bot, caplog):
+    bot = await start_bot(make_bot())
+    # SQLite's own refusal to write, as for a file on a read-only mount (as root, chmod would not stop us).
+    bot.records._db.execute("PRAGMA query_only = ON")
+    with caplog.at_level(logging.WARNING, logger="bot.workers"):
+        no_answer, answer = await unanswerable_then_answerable(fake_discord)
+        await bot.workers.drain()
+    assert "don't have a sourced answer" in no_answer["content"]
+    assert embed_title(answer) == "Can you burn fat from one spot?"
+    assert "could not record an unanswered question: OperationalError" in caplog.text
+
+
+async def test_a_vote_on_a_locked_database_is_still_acknowledged(fake_discord, start_bot, make_bot, database_held):
+    bot = await start_bot(make_bot())
+    general, alice = fake_discord.guild.channel("general"), fake_discord.make_member("alice")
+    mark = fake_discord.mark()
+    await fake_discord.inject_message(general, alice, mention(fake_discord, "does spot reduction work"))
+    answer = await fake_discord.wait_for_message(general.id, since=mark)
+    database_held(bot)
+    vote = await fake_discord.inject_component("mythbot:vote:1:spot-reduction", int(answer["id"]), alice)
+    thanks = await vote.response()  # within Discord's 3 s, or the stand-in refuses it
+    assert thanks.ephemeral and "couldn't save your vote" in thanks.content
