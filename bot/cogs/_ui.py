@@ -22,6 +22,7 @@ VERDICT_COLOURS = {
     "depends": discord.Colour.blurple(),
     "unproven": discord.Colour.light_grey(),
 }
+GONE_TEXT = "That entry is no longer available."
 NO_ANSWER_TEXT = (
     "I don't have a sourced answer for that yet, so I've noted the question for the moderators. "
     "Try naming the topic, e.g. “do squats fix hip dips?”, or browse with `/myth`."
@@ -141,8 +142,7 @@ def _view_for(interaction: discord.Interaction, entry_id: str) -> EntryView | No
 
 
 async def _gone(interaction: discord.Interaction) -> None:
-    await interaction.response.send_message("That entry is no longer available.", ephemeral=True,
-                                            allowed_mentions=NO_PINGS)
+    await interaction.response.send_message(GONE_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
 class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:src:{ENTRY}"):

@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs._ui import (
+    GONE_TEXT,
     NO_ANSWER_TEXT,
     NO_PINGS,
     answer_embed,
@@ -115,10 +116,13 @@ class Answering(commands.Cog):
             return False
         entry_id = entry_of_bot_message(referenced if trigger.kind == "reply" else None) or \
             self.bot.conversations.recall(message.author.id, message.channel.id)
-        scope = self._scope(message.guild)
-        view = self.bot.engine.view(entry_id, scope) if entry_id else None
-        if view is None:
+        if entry_id is None:
             return False
+        scope = self._scope(message.guild)
+        view = self.bot.engine.view(entry_id, scope)
+        if view is None:  # retired or hidden since: gone for members, whatever the old answer showed
+            await message.reply(GONE_TEXT, allowed_mentions=NO_PINGS)
+            return True
         if intent == "sources":
             await message.reply(embed=sources_embed(view), allowed_mentions=NO_PINGS)
         elif intent == "more":

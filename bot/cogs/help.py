@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 from rapidfuzz import fuzz, process
 
-from bot.cogs._ui import NO_PINGS, answer_embed, answer_view
+from bot.cogs._ui import GONE_TEXT, NO_PINGS, answer_embed, answer_view
 
 HELP_TEXT = """\
 **Ask me about training myths** and I'll answer with what the evidence says, how strong it is, and the studies.
@@ -39,6 +39,8 @@ class Help(commands.Cog):
         if not myths:
             return await interaction.response.send_message("No myths are loaded.", ephemeral=True)
         chosen = engine.entry(name, scope) if name else random.choice(myths)
+        if chosen is None and name and engine.entry(name, scope, retired=True) is not None:
+            return await interaction.response.send_message(GONE_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
         if chosen is None or chosen.kind != "myth":
             return await interaction.response.send_message("I don't know that myth; pick one from the list.",
                                                            ephemeral=True, allowed_mentions=NO_PINGS)
