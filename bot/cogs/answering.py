@@ -32,6 +32,13 @@ log = logging.getLogger("mythbot.answers")
 TriggerKind = Literal["dm", "mention", "reply", "passive"]
 QUESTION_MAX_CHARS = 2000
 FLOOD_REPLIES, FLOOD_WINDOW = 5, 60.0
+# Mentions, DMs and replies answered per channel in any window (passive listening has its own cooldowns).
+# Past it, one short busy notice per window, then silence: a raid is not amplified into the channel, and
+# Discord's per-channel rate limit never queues minutes of stale answers ahead of everyone else's.
+CHANNEL_REPLIES, CHANNEL_WINDOW = 10, 60.0
+STALE_AFTER = 60.0  # seconds after which an answer still waiting to be sent is dropped, not sent late
+BUSY_TEXT = ("Lots of questions in this channel right now, so I'm pausing here for a minute. "
+             "`/ask` still works, or try me again shortly.")
 # /ask answers in one response when matching is done by then, else it defers first: Discord drops an
 # interaction that is not acknowledged within 3 s, and a busy matching pool can take longer than that.
 ASK_AT_ONCE_SECONDS = 1.5
@@ -86,6 +93,8 @@ class Answering(commands.Cog):
         self.bot = bot
         self.cooldowns = Cooldowns()
         self.flood = FloodLimit(FLOOD_REPLIES, FLOOD_WINDOW)
+        self.channel_replies = FloodLimit(CHANNEL_REPLIES, CHANNEL_WINDOW)
+        self.clock = time.monotonic  # when each message arrived, to drop answers that come too late
 
     # -- messages -------------------------------------------------------------------------------------
 
@@ -103,12 +112,26 @@ class Answering(commands.Cog):
         )
         if trigger is None:
             return
+        received = self.clock()
         if not self.flood.allow(message.author.id):
             log.info("flood limit: not answering user %s in channel %s", message.author.id, message.channel.id)
             return
+        if trigger.kind != "passive" and not await self._channel_has_room(message):
+            return
         if trigger.kind in {"reply", "dm", "mention"} and await self._follow_up(message, trigger, referenced):
             return
-        await self._answer_message(message, trigger)
+        await self._answer_message(message, trigger, received)
+
+    async def _channel_has_room(self, message: discord.Message) -> bool:
+        """Within the channel's cap of answers per window; past it, one busy notice per window."""
+        channel_id = message.channel.id
+        if self.channel_replies.allow(channel_id):
+            return True
+        log.info("channel cap: not answering user %s in channel %s", message.author.id, channel_id)
+        if self.cooldowns.ready(("busy", channel_id), CHANNEL_WINDOW):
+            self.cooldowns.touch(("busy", channel_id))
+            await self._send_reply(message, content=BUSY_TEXT)
+        return False
 
     async def _follow_up(self, message: discord.Message, trigger: Trigger, referenced) -> bool:
         intent = follow_up_intent(trigger.question)
@@ -121,18 +144,18 @@ class Answering(commands.Cog):
         scope = self._scope(message.guild)
         view = self.bot.engine.view(entry_id, scope)
         if view is None:  # retired or hidden since: gone for members, whatever the old answer showed
-            await message.reply(GONE_TEXT, allowed_mentions=NO_PINGS)
+            await self._send_reply(message, content=GONE_TEXT)
             return True
         if intent == "sources":
-            await message.reply(embed=sources_embed(view), allowed_mentions=NO_PINGS)
+            await self._send_reply(message, embed=sources_embed(view))
         elif intent == "more":
-            await message.reply(embed=more_embed(view), allowed_mentions=NO_PINGS)
+            await self._send_reply(message, embed=more_embed(view))
         else:
-            await message.reply(related_exercises_text(self.bot.engine, view, scope), allowed_mentions=NO_PINGS)
+            await self._send_reply(message, content=related_exercises_text(self.bot.engine, view, scope))
         self.bot.conversations.remember(message.author.id, message.channel.id, entry_id)
         return True
 
-    async def _answer_message(self, message: discord.Message, trigger: Trigger) -> None:
+    async def _answer_message(self, message: discord.Message, trigger: Trigger, received: float) -> None:
         passive = trigger.kind == "passive"
         channel_id = message.channel.id
         if passive and not self._passive_allowed(message.author.id, channel_id):
@@ -145,11 +168,18 @@ class Answering(commands.Cog):
             return
         if not passive:
             self._record_if_unanswered(reply, message.guild.id if message.guild else None, channel_id)
+        if self.clock() - received > STALE_AFTER:
+            log.info("dropping a stale answer to user %s in channel %s (waited %.0f s)", message.author.id,
+                     channel_id, self.clock() - received)
+            return
         content, embed, view = self._render(reply, message.guild.id if message.guild else None)
-        await message.reply(content=content, embed=embed, view=view, allowed_mentions=NO_PINGS,
-                            mention_author=False)
+        await self._send_reply(message, content=content, embed=embed, view=view)
         self._after_answer(reply, message.author.id, channel_id, passive)
         self._log(reply, message.guild, channel_id, trigger.kind, started)
+
+    async def _send_reply(self, message: discord.Message, **content) -> None:
+        """Reply to a member's message, pinging nobody."""
+        await message.reply(**content, allowed_mentions=NO_PINGS, mention_author=False)
 
     def _passive_allowed(self, user_id: int, channel_id: int) -> bool:
         settings = self.bot.settings

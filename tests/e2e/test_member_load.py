@@ -1,11 +1,13 @@
 """Members under load, through the real discord.py client: a busy matching pool, a locked or unwritable
 database, a raid in one channel. Nobody who asks is left without an acknowledgement or a reply."""
 
+import asyncio
 import logging
 import sqlite3
 
 import pytest
 
+from bot.cogs.answering import BUSY_TEXT, CHANNEL_REPLIES, STALE_AFTER
 from tests.e2e import member_support
 from tests.e2e.member_support import DEFERRED, embed_title, mention
 
@@ -92,3 +94,53 @@ async def test_a_vote_on_a_locked_database_is_still_acknowledged(fake_discord, s
     vote = await fake_discord.inject_component("mythbot:vote:1:spot-reduction", int(answer["id"]), alice)
     thanks = await vote.response()  # within Discord's 3 s, or the stand-in refuses it
     assert thanks.ephemeral and "couldn't save your vote" in thanks.content
+
+
+async def test_a_raid_in_one_channel_gets_at_most_the_cap_and_one_busy_notice(fake_discord, start_bot, make_bot):
+    await start_bot(make_bot())
+    general, myths = fake_discord.guild.channel("general"), fake_discord.guild.channel("myths")
+    raiders = [fake_discord.make_member(f"raider{n}") for n in range(20)]
+    mark = fake_discord.mark()
+    for n in range(100):
+        await fake_discord.inject_message(general, raiders[n % 20], mention(fake_discord, "does spot reduction work"))
+    await fake_discord.settle()
+    sent = fake_discord.messages_sent(general.id, since=mark)
+    assert len(sent) <= CHANNEL_REPLIES + 1
+    assert [m["content"] for m in sent].count(BUSY_TEXT) == 1
+    bystander = fake_discord.make_member("bystander")
+    await fake_discord.inject_message(myths, bystander, mention(fake_discord, "how much protein should i eat"))
+    answer = await fake_discord.wait_for_message(myths.id, since=mark)
+    assert embed_title(answer) == "How much protein do I need to build muscle?"
+
+
+class SteppedClock:
+    """A clock the test moves; `read` is set once the bot has read it (first when a message arrives)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.read = asyncio.Event()
+
+    def __call__(self) -> float:
+        self.read.set()
+        return self.now
+
+
+async def test_an_answer_that_waited_too_long_is_dropped_not_sent_late(fake_discord, start_bot, make_bot,
+                                                                        matching_gate):
+    bot = make_bot()
+    gate = matching_gate(bot)
+    await start_bot(bot)
+    clock = bot.get_cog("Answering").clock = SteppedClock()
+    general, alice, bob = fake_discord.guild.channel("general"), *map(fake_discord.make_member, ("alice", "bob"))
+    await gate.hold()
+    mark = fake_discord.mark()
+    await fake_discord.inject_message(general, alice, mention(fake_discord, "does spot reduction work"))
+    await asyncio.wait_for(clock.read.wait(), 10)  # the bot has alice's question
+    clock.now += STALE_AFTER + 1  # alice's question waited behind a saturated matching pool
+    await gate.release()
+    # Questions are matched in turn, so by the time bob's arrives, alice's has been decided.
+    await fake_discord.inject_message(general, bob, mention(fake_discord, "how much protein should i eat"))
+    await fake_discord.wait_for_message(general.id, since=mark)
+    await fake_discord.settle()
+    assert [embed_title(m) for m in fake_discord.messages_sent(general.id, since=mark)] == \
+        ["How much protein do I need to build muscle?"]
