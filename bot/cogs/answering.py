@@ -208,15 +208,16 @@ class Answering(commands.Cog):
             await interaction.response.defer(thinking=True)
         reply = await matching
         self._record_if_unanswered(reply, interaction.guild_id, interaction.channel_id)
+        # The member's text is never repeated (it may carry invite links or scam text to launder), and a
+        # "no answer" or "did you mean" concerns only the asker: private, unless a deferral already made
+        # the reply public.
         content, embed, view = self._render(reply, interaction.guild_id)
-        if content and embed is None:
-            content = f"> {discord.utils.escape_markdown(question)[:300]}\n{content}"
         message = {"content": content, "embed": embed, "view": view or discord.utils.MISSING,
                    "allowed_mentions": NO_PINGS}
         if interaction.response.is_done():
             await interaction.followup.send(**message)
         else:
-            await interaction.response.send_message(**message)
+            await interaction.response.send_message(**message, ephemeral=reply.result.status != "answer")
         self._after_answer(reply, interaction.user.id, interaction.channel_id or 0, passive=False)
         self._log(reply, guild, interaction.channel_id, "slash", started)
 
