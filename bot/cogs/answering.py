@@ -173,13 +173,22 @@ class Answering(commands.Cog):
                      channel_id, self.clock() - received)
             return
         content, embed, view = self._render(reply, message.guild.id if message.guild else None)
-        await self._send_reply(message, content=content, embed=embed, view=view)
-        self._after_answer(reply, message.author.id, channel_id, passive)
+        if await self._send_reply(message, content=content, embed=embed, view=view):
+            self._after_answer(reply, message.author.id, channel_id, passive)
         self._log(reply, message.guild, channel_id, trigger.kind, started)
 
-    async def _send_reply(self, message: discord.Message, **content) -> None:
-        """Reply to a member's message, pinging nobody."""
-        await message.reply(**content, allowed_mentions=NO_PINGS, mention_author=False)
+    async def _send_reply(self, message: discord.Message, **content) -> bool:
+        """Reply to a member's message, pinging nobody; whether it was sent. A question deleted meanwhile is
+        answered without the reply link; a channel the bot may not speak in is one WARNING line, never a
+        traceback (members could otherwise fill the log with them at will)."""
+        reference = message.to_reference(fail_if_not_exists=False)
+        try:
+            await message.channel.send(**content, reference=reference, allowed_mentions=NO_PINGS)
+        except discord.Forbidden as refused:
+            log.warning("cannot answer in guild=%s channel=%s: %s", message.guild.id if message.guild else None,
+                        message.channel.id, refused.text or refused.status)
+            return False
+        return True
 
     def _passive_allowed(self, user_id: int, channel_id: int) -> bool:
         settings = self.bot.settings
