@@ -37,6 +37,8 @@ FLOOD_REPLIES, FLOOD_WINDOW = 5, 60.0
 # Discord's per-channel rate limit never queues minutes of stale answers ahead of everyone else's.
 CHANNEL_REPLIES, CHANNEL_WINDOW = 10, 60.0
 STALE_AFTER = 60.0  # seconds after which an answer still waiting to be sent is dropped, not sent late
+RETRIED_BY_DISCORD_PY = frozenset({500, 502, 504, 524})  # discord.py retries these itself, several times
+SEND_RETRY_DELAY = 1.0
 BUSY_TEXT = ("Lots of questions in this channel right now, so I'm pausing here for a minute. "
              "`/ask` still works, or try me again shortly.")
 # /ask answers in one response when matching is done by then, else it defers first: Discord drops an
@@ -178,17 +180,27 @@ class Answering(commands.Cog):
         self._log(reply, message.guild, channel_id, trigger.kind, started)
 
     async def _send_reply(self, message: discord.Message, **content) -> bool:
-        """Reply to a member's message, pinging nobody; whether it was sent. A question deleted meanwhile is
-        answered without the reply link; a channel the bot may not speak in is one WARNING line, never a
-        traceback (members could otherwise fill the log with them at will)."""
+        """Reply to a member's message, pinging nobody; whether it was sent.
+
+        A question deleted meanwhile is answered without the reply link. A server error discord.py does not
+        retry itself (a 503) is retried once. Whatever still fails is one WARNING line naming guild and
+        channel, never a traceback (members could otherwise fill the log with them at will)."""
         reference = message.to_reference(fail_if_not_exists=False)
-        try:
-            await message.channel.send(**content, reference=reference, allowed_mentions=NO_PINGS)
-        except discord.Forbidden as refused:
-            log.warning("cannot answer in guild=%s channel=%s: %s", message.guild.id if message.guild else None,
-                        message.channel.id, refused.text or refused.status)
-            return False
-        return True
+        where = f"guild={message.guild.id if message.guild else None} channel={message.channel.id}"
+        for attempt in (1, 2):
+            try:
+                await message.channel.send(**content, reference=reference, allowed_mentions=NO_PINGS)
+                return True
+            except discord.Forbidden as refused:
+                log.warning("cannot answer in %s: %s", where, refused.text or refused.status)
+                return False
+            except discord.HTTPException as failed:
+                if attempt == 1 and failed.status >= 500 and failed.status not in RETRIED_BY_DISCORD_PY:
+                    await asyncio.sleep(SEND_RETRY_DELAY)
+                    continue
+                log.warning("could not answer in %s: Discord said %s %s", where, failed.status, failed.text)
+                return False
+        return False
 
     def _passive_allowed(self, user_id: int, channel_id: int) -> bool:
         settings = self.bot.settings

@@ -10,6 +10,8 @@ from bot.discord_app import create_bot
 from bot.settings import load_settings
 from bot.workers import Workers
 from tests.conftest import FIXTURE_KB
+from tests.standin.records import call_matches
+from tests.standin.rest import json_reply
 
 DEFERRED = 5  # interaction callback type: "thinking…", the answer follows
 
@@ -35,6 +37,20 @@ def embed_title(message) -> str | None:
 
 def custom_ids(components) -> list[str]:
     return [c["custom_id"] for row in components for c in row["components"] if "custom_id" in c]
+
+
+def fail_next_messages(fake, monkeypatch, statuses: list[int]) -> None:
+    """The bot's next channel messages are answered with these HTTP statuses in turn (e.g. a 503 from
+    Discord's edge), before any reaches the stand-in's handler; later ones are served as usual."""
+    serve = fake.rest._respond
+    pending = list(statuses)
+
+    async def respond(request, handler, call):
+        if pending and call_matches(call, "POST", "/channels/{id}/messages"):
+            return json_reply({"message": "Service Unavailable", "code": 0}, pending.pop(0))
+        return await serve(request, handler, call)
+
+    monkeypatch.setattr(fake.rest, "_respond", respond)
 
 
 class MatchingGate:
