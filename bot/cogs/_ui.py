@@ -185,23 +185,33 @@ class NotWhatIAskedButton(discord.ui.DynamicItem[discord.ui.Button],
         if not options:
             text = "I have nothing closer, sorry. Try rephrasing with `/ask`, or browse with `/myth`."
             return await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
-        await interaction.response.send_message("Did you mean one of these?", view=pick_view(options),
+        await interaction.response.send_message("Did you mean one of these?",
+                                                view=pick_view(options, interaction.user.id),
                                                 ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-class PickButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:pick:{ENTRY}"):
-    """Shows the chosen entry in place of the message it sits on (a 'did you mean' or a list)."""
+class PickButton(discord.ui.DynamicItem[discord.ui.Button],
+                 template=rf"mythbot:pick:{ENTRY}(?::(?P<asker>[0-9]{{1,20}}))?"):
+    """Shows the chosen entry in place of the message it sits on (a 'did you mean' or a list). Only the member
+    who asked may pick: their id rides in the custom_id (`mythbot:pick:<entry>:<asker>`, at most 98
+    characters), so it holds after a restart. Buttons sent before it carried the asker stay open to all."""
 
-    def __init__(self, entry_id: str, label: str = "Show") -> None:
+    def __init__(self, entry_id: str, label: str = "Show", asker_id: int | None = None) -> None:
+        asker = f":{asker_id}" if asker_id is not None else ""
         super().__init__(discord.ui.Button(label=clip(label, 80), style=discord.ButtonStyle.primary,
-                                           custom_id=f"mythbot:pick:{entry_id}"))
+                                           custom_id=f"mythbot:pick:{entry_id}{asker}"))
         self.entry_id = entry_id
+        self.asker_id = asker_id
 
     @classmethod
     async def from_custom_id(cls, interaction, item, match):
-        return cls(match["entry"])
+        return cls(match["entry"], asker_id=int(match["asker"]) if match["asker"] else None)
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        if self.asker_id is not None and interaction.user.id != self.asker_id:
+            return await interaction.response.send_message(
+                "Only the member who asked can pick one of these; ask me yourself with `/ask`.", ephemeral=True,
+                allowed_mentions=NO_PINGS)
         view = _view_for(interaction, self.entry_id)
         if view is None:
             return await _gone(interaction)
@@ -250,10 +260,10 @@ def answer_view(view: EntryView, alternative_ids: list[str]) -> discord.ui.View:
     return buttons
 
 
-def pick_view(options: list[tuple[str, str]]) -> discord.ui.View:
+def pick_view(options: list[tuple[str, str]], asker_id: int) -> discord.ui.View:
     buttons = discord.ui.View(timeout=None)
     for entry_id, title in options[:5]:
-        buttons.add_item(PickButton(entry_id, label=title))
+        buttons.add_item(PickButton(entry_id, label=title, asker_id=asker_id))
     return buttons
 
 

@@ -174,7 +174,7 @@ class Answering(commands.Cog):
             log.info("dropping a stale answer to user %s in channel %s (waited %.0f s)", message.author.id,
                      channel_id, self.clock() - received)
             return
-        content, embed, view = self._render(reply, message.guild.id if message.guild else None)
+        content, embed, view = self._render(reply, message.guild.id if message.guild else None, message.author.id)
         if await self._send_reply(message, content=content, embed=embed, view=view):
             self._after_answer(reply, message.author.id, channel_id, passive)
         self._log(reply, message.guild, channel_id, trigger.kind, started)
@@ -232,7 +232,7 @@ class Answering(commands.Cog):
         # The member's text is never repeated (it may carry invite links or scam text to launder), and a
         # "no answer" or "did you mean" concerns only the asker: private, unless a deferral already made
         # the reply public.
-        content, embed, view = self._render(reply, interaction.guild_id)
+        content, embed, view = self._render(reply, interaction.guild_id, interaction.user.id)
         message = {"content": content, "embed": embed, "view": view or discord.utils.MISSING,
                    "allowed_mentions": NO_PINGS}
         if interaction.response.is_done():
@@ -261,7 +261,7 @@ class Answering(commands.Cog):
         self.bot.workers.record_soon("an unanswered question", self.bot.records.record_unanswered, guild_id,
                                      channel_id, result.question, best, result.score)
 
-    def _render(self, reply: Reply, guild_id: int | None):
+    def _render(self, reply: Reply, guild_id: int | None, asker_id: int):
         result = reply.result
         if result.status == "answer" and reply.view is not None:
             alternatives = [alt.entry for alt in result.alternatives]
@@ -270,7 +270,7 @@ class Answering(commands.Cog):
             engine, scope = self.bot.engine, self.bot.scopes.scope_for(guild_id)
             ids = [result.entry, *(alt.entry for alt in result.alternatives)]
             options = [(eid, e.title) for eid in ids if eid and (e := engine.entry(eid, scope))]
-            return "Did you mean one of these?", None, pick_view(options)
+            return "Did you mean one of these?", None, pick_view(options, asker_id)
         return NO_ANSWER_TEXT, None, None
 
     @staticmethod

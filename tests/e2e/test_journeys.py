@@ -106,8 +106,9 @@ async def test_clarify_then_pick_shows_the_answer(fake_discord, start_bot, make_
     await fake_discord.inject_message(general, alice, f"{mention(fake_discord)} squats")
     prompt = await fake_discord.wait_for_message(general.id, since=mark)
     assert prompt["content"].startswith("Did you mean")
-    assert "mythbot:pick:squats-hip-dips" in custom_ids(prompt)
-    click = await fake_discord.inject_component("mythbot:pick:squats-hip-dips", int(prompt["id"]), alice)
+    pick = f"mythbot:pick:squats-hip-dips:{alice.id}"  # only alice, who asked, may pick
+    assert pick in custom_ids(prompt)
+    click = await fake_discord.inject_component(pick, int(prompt["id"]), alice)
     await click.response()
     shown = fake_discord.messages[int(prompt["id"])]
     assert embed_title(shown) == "Will squats fix hip dips?"

@@ -81,6 +81,6 @@ async def test_a_curated_entry_retired_in_the_knowledge_files_is_gone_for_member
     myths.write_text(text)
     assert await bot.reload_knowledge() == []
     await assert_gone_for_members(fake_discord, alice, answer, "spot-reduction")
-    pick = next(cid for cid in custom_ids(prompt["components"]) if cid.endswith(":squats-hip-dips"))
+    pick = next(cid for cid in custom_ids(prompt["components"]) if cid.startswith("mythbot:pick:squats-hip-dips"))
     picked = await (await fake_discord.inject_component(pick, int(prompt["id"]), alice)).response()
     assert picked.ephemeral and picked.content == GONE
