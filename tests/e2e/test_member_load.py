@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from bot.cogs.answering import BUSY_TEXT, CHANNEL_REPLIES, STALE_AFTER
+from bot.cogs.help import TYPED_MAX, myth_choices
 from tests.e2e import member_support
 from tests.e2e.member_support import DEFERRED, embed_title, mention
 
@@ -144,3 +145,23 @@ async def test_an_answer_that_waited_too_long_is_dropped_not_sent_late(fake_disc
     await fake_discord.settle()
     assert [embed_title(m) for m in fake_discord.messages_sent(general.id, since=mark)] == \
         ["How much protein do I need to build muscle?"]
+
+
+LONG_TYPED = "will squats fix hip dips".ljust(TYPED_MAX, ".") + "can you burn fat from one spot " * 190
+
+
+def test_myth_suggestions_read_only_the_start_of_what_is_typed(fixture_kb):
+    titles = {m.id: m.title for m in fixture_kb.myths}
+    assert len(LONG_TYPED) <= 6000  # what Discord sends at most
+    assert myth_choices(titles, LONG_TYPED) == myth_choices(titles, LONG_TYPED[:TYPED_MAX])
+    assert myth_choices(titles, LONG_TYPED)[0] == "squats-hip-dips"
+
+
+async def test_myth_autocomplete_on_a_6000_character_value_suggests_what_this_server_may_see(
+        fake_discord, start_bot, make_bot):
+    bot = await start_bot(make_bot())
+    alice = fake_discord.make_member("alice")
+    await bot.scopes.hide(fake_discord.guild.id, "spot-reduction")
+    typed = await fake_discord.inject_autocomplete("myth", {"name": LONG_TYPED}, "name", user=alice)
+    choices = [c["value"] for c in (await typed.response()).choices]
+    assert choices[0] == "squats-hip-dips" and "spot-reduction" not in choices
