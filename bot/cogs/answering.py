@@ -61,12 +61,36 @@ def only_mass_ping(content: str) -> bool:
     return not re.sub(r"@everyone|@here|<@&\d+>", " ", content).strip()
 
 
+_CUSTOM_EMOJI = re.compile(r"<a?:\w+:\d+>")
+_THANKS_WORDS = frozenset({
+    "thanks", "thank", "thx", "thnx", "tx", "ty", "tysm", "tyvm", "ta", "cheers", "appreciate", "appreciated",
+    "ok", "okay", "k", "kk", "alright", "cool", "nice", "great", "awesome", "perfect", "gotcha", "noted", "sweet",
+    "neat", "wow", "lol", "haha", "yes", "yep", "yeah", "sure", "good",
+})
+_FILLER_WORDS = frozenset({
+    "you", "u", "so", "much", "very", "a", "lot", "it", "got", "makes", "sense", "that", "one", "for", "the", "info",
+    "bot", "mythbot", "man", "mate", "really",
+})
+ACKNOWLEDGEMENT_MAX_WORDS = 8
+
+
+def is_acknowledgement(text: str) -> bool:
+    """Thanks, "ok", "cool", 👍 and the like: not a question, so nothing to answer or record."""
+    if not text.strip():
+        return False
+    words = re.findall(r"\w+", _CUSTOM_EMOJI.sub(" ", text).casefold())
+    if not words:  # only emoji or punctuation: 👍, 🙏, ❤️, a server's own emoji, "!!"
+        return True
+    return (len(words) <= ACKNOWLEDGEMENT_MAX_WORDS and any(word in _THANKS_WORDS for word in words)
+            and all(word in _THANKS_WORDS or word in _FILLER_WORDS for word in words))
+
+
 def classify(content: str, *, my_id: int, author_is_bot: bool, in_dm: bool, mentions_me: bool,
              replying_to_me: bool, channel_id: int, listen_channels: tuple[int, ...]) -> Trigger | None:
     """Whether and why to answer a message; None means stay silent."""
-    if author_is_bot or only_mass_ping(content):
-        return None
     question = strip_mentions(content, my_id)[:QUESTION_MAX_CHARS]
+    if author_is_bot or only_mass_ping(content) or is_acknowledgement(question):
+        return None
     if in_dm:
         return Trigger("dm", question) if question else None
     if replying_to_me:
