@@ -194,9 +194,10 @@ class Answering(commands.Cog):
             return
         if not passive:
             self._record_if_unanswered(reply, message.guild.id if message.guild else None, channel_id)
-        if self.clock() - received > STALE_AFTER:
+        waited = self.clock() - received
+        if waited > STALE_AFTER:
             log.info("dropping a stale answer to user %s in channel %s (waited %.0f s)", message.author.id,
-                     channel_id, self.clock() - received)
+                     channel_id, waited)
             return
         content, embed, view = self._render(reply, message.guild.id if message.guild else None, message.author.id)
         if await self._send_reply(message, content=content, embed=embed, view=view):
