@@ -328,7 +328,7 @@ def moderator_view(bot: FaqBot, guild_id: int, entry_id: str) -> EntryView | Non
     engine = bot.engine
     own = bot.scopes.entry(guild_id, entry_id)
     if own is not None:
-        return engine.view(entry_id, bot.scopes.scope_for(guild_id))
+        return engine.view(entry_id, bot.scopes.scope_for(guild_id), retired=True)
     curated = engine.kb.entries.get(entry_id)
     return entry_view(engine.kb, curated) if curated is not None else None
 
