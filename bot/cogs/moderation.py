@@ -7,7 +7,8 @@ and into the audit log.
 
 Who may use it: Discord hides the group from members without Manage Messages
 (`default_permissions`), but server admins can change that, so every command, button, form and
-autocomplete checks again here: Manage Messages, or a role in `MYTHBOT_MODERATOR_ROLE_IDS`.
+autocomplete checks again here: Manage Messages server-wide (a channel overwrite is not enough: every
+change applies to the whole server), or a role in `MYTHBOT_MODERATOR_ROLE_IDS`.
 """
 
 import asyncio
@@ -68,10 +69,13 @@ def may_moderate(manage_messages: bool, role_ids: Iterable[int], moderator_role_
 
 
 def interaction_may_moderate(interaction: discord.Interaction, moderator_role_ids: Iterable[int]) -> bool:
-    """The check for one interaction: guild only, with the member's resolved channel permissions."""
+    """The check for one interaction: guild only, with the member's server-wide permissions.
+
+    Not `interaction.permissions`: those are resolved in the channel, so Manage Messages granted in one
+    channel only would unlock changes that apply to the whole server."""
     if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
         return False
-    permissions = interaction.permissions
+    permissions = interaction.user.guild_permissions  # roles and ownership; no channel overwrites
     role_ids = (role.id for role in interaction.user.roles)
     return may_moderate(permissions.manage_messages or permissions.administrator, role_ids, moderator_role_ids)
 

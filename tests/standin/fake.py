@@ -146,6 +146,11 @@ class FakeDiscord:
         """Another bot account in the guild."""
         return self.make_member(name, bot=True)
 
+    def overwrite(self, channel: FakeChannel, user: FakeUser, *, allow: int = 0, deny: int = 0) -> None:
+        """Give `user` extra (or fewer) permissions in `channel` only, like a channel's member overwrite.
+        Interactions in that channel then carry the resolved permissions, as on Discord."""
+        channel.overwrites[user.id] = (int(allow), int(deny))
+
     def dm_channel(self, user: FakeUser) -> FakeChannel:
         """The DM channel between the bot and `user` (created on first use)."""
         if user.id not in self.dm_channels:
@@ -390,7 +395,7 @@ class FakeDiscord:
             payload |= {"user": user.to_payload(), "app_permissions": str(int(EVERYONE_PERMISSIONS)),
                         "authorizing_integration_owners": {"0": "0"}, "context": 1}
         else:
-            guild, permissions = self.guild, str(self.guild.permissions(user.id))
+            guild, permissions = self.guild, str(self.guild.permissions(user.id, channel))
             payload["channel"]["permissions"] = permissions
             payload |= {
                 "guild_id": str(guild.id), "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
