@@ -15,7 +15,6 @@ import asyncio
 import io
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from bot.settings import Settings
 from bot.storage.drafts import FORM_FIELDS, Draft, draft_of, overflowing_fields
 from bot.storage.guild_store import Actor, Change, ChangeRefused, GuildStore, StoreError
 from bot.storage.records import Records
+from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ class FaqBot(Protocol):
     records: Records
     scopes: GuildStore
     settings: Settings
+    workers: Workers
 
     async def reload_knowledge(self) -> list[Problem]: ...
 
@@ -118,13 +119,14 @@ def refused(error: StoreError) -> Outcome:
 
 
 def record_change(bot: FaqBot, guild_id: int, actor: Actor, change: Change) -> None:
-    """Audit log: who, when, what; the entry as saved, so any version can be recovered."""
+    """Audit log: who, when, what; the entry as saved, so any version can be recovered.
+
+    Written in the background by the records worker: the change is already saved, so a locked or
+    broken database costs the audit line (logged as a warning), never the moderator's reply."""
     detail = json.dumps(change.entry.model_dump(mode="json", exclude_defaults=True)) if change.entry else None
-    try:
-        bot.records.audit(guild_id, actor.id, actor.name, change.action, entry_id=change.entry_id, detail=detail)
-    except sqlite3.Error:
-        log.exception("could not write the audit record for %s of %r in guild %s", change.action,
-                      change.entry_id, guild_id)
+    bot.workers.record_soon(f"the audit record of {change.action} {change.entry_id!r} in guild {guild_id}",
+                            bot.records.audit, guild_id, actor.id, actor.name, change.action,
+                            entry_id=change.entry_id, detail=detail)
 
 
 DONE = {
@@ -387,10 +389,8 @@ async def reload_knowledge(bot: FaqBot, guild_id: int, actor: Actor) -> Outcome:
     if guild_problems:
         text += ("\n\nThis server's own file has problems; it answers from the newest valid backup until the "
                  f"next change:\n{_problem_lines(guild_problems)}")
-    try:
-        bot.records.audit(guild_id, actor.id, actor.name, "reload", detail=f"{len(problems)} problem(s)")
-    except sqlite3.Error:
-        log.exception("could not write the audit record for a reload in guild %s", guild_id)
+    bot.workers.record_soon(f"the audit record of a reload in guild {guild_id}", bot.records.audit, guild_id,
+                            actor.id, actor.name, "reload", detail=f"{len(problems)} problem(s)")
     return Outcome(clip(text), ok=not problems)
 
 

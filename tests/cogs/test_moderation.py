@@ -111,6 +111,7 @@ async def test_add_through_the_form_answers_in_this_guild_only(fake_discord, faq
     assert "https://doi.org/10.1186/s12970-021-00412-w" in str(embed["fields"])
     assert answered(faq_bot, guild_id, "does creatine cause bloating") == CREATINE_ID
     assert answered(faq_bot, OTHER_GUILD, "does creatine cause bloating") is None
+    await faq_bot.workers.drain()  # the audit is written in the background
     [record] = faq_bot.records.audit_log(guild_id)
     assert (record.actor_id, record.action, record.entry_id) == (role_moderator.id, "add", CREATINE_ID)
     assert '"verdict": "partly true"' in record.detail
@@ -171,6 +172,7 @@ async def test_remove_asks_first_then_retires_and_restore_brings_back(fake_disco
                                                      user=role_moderator))
     assert restored["content"] == f"Restored `{CREATINE_ID}`: it answers here again."
     assert answered(faq_bot, guild_id, "does creatine cause bloating") == CREATINE_ID
+    await faq_bot.workers.drain()
     assert [r.action for r in faq_bot.records.audit_log(guild_id)] == ["restore", "retire", "add"]
 
 
