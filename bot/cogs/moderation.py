@@ -16,6 +16,7 @@ import io
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -25,7 +26,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.engine.engine import Engine
-from bot.engine.gaps import group_gaps
+from bot.engine.gaps import Asked, Gap, group_gaps
+from bot.engine.normalize import normalize
 from bot.engine.render import EntryView, entry_view
 from bot.engine.schema import Entry
 from bot.engine.yamlsafe import Problem
@@ -40,7 +42,8 @@ log = logging.getLogger(__name__)
 PREFIX = "mythbot:faq"
 PAGE_SIZE = 10
 GAP_LIMIT = 15
-GAP_QUESTIONS = 1000
+GAP_QUESTIONS = 1000  # the most recent unanswered questions a report reads
+GAP_RECHECK = 300  # the most asked different ones among them it re-checks and groups
 MESSAGE_MAX = 1900
 EMBED_TEXT_MAX = 4000
 REFUSAL = "Only moderators can manage the FAQ: it takes the Manage Messages permission or a moderator role."
@@ -341,20 +344,39 @@ def moderator_view(bot: FaqBot, guild_id: int, entry_id: str) -> EntryView | Non
 
 # Gaps, reload, export
 
+def questions_to_recheck(asked: list[Asked], cap: int = GAP_RECHECK) -> tuple[list[Asked], int]:
+    """The unanswered questions worth re-checking: those of the `cap` most asked different questions
+    (the same once normalised; ties go to the most recent), and how many different ones there were.
+    Members choose what gets recorded, so the work of a report is capped here, not by them."""
+    keys = [normalize(item.question) for item in asked]
+    counts = Counter(key for key in keys if key)
+    kept = {key for key, _ in counts.most_common(cap)}
+    return [item for item, key in zip(asked, keys, strict=True) if key in kept], len(counts)
+
+
+def open_gaps(engine: Engine, scope, asked: list[Asked]) -> tuple[list[Gap], int, int]:
+    """Groups of the questions that still get no answer from the current knowledge, with how many
+    different questions were re-checked out of how many (runs in the report pool)."""
+    recheck, different = questions_to_recheck(asked)
+    still_open: dict[str, bool] = {}
+    for item in recheck:
+        if item.question not in still_open:
+            still_open[item.question] = engine.ask(item.question, scope=scope).result.status != "answer"
+    gaps = group_gaps([item for item in recheck if still_open[item.question]], limit=GAP_LIMIT)
+    return gaps, min(different, GAP_RECHECK), different
+
+
 async def gaps_report(bot: FaqBot, guild_id: int, days: int = 30) -> Outcome:
-    """The questions nobody got an answer to (and still would not), grouped, most asked first."""
+    """The questions nobody got an answer to (and still would not), grouped, most asked first.
+
+    All of it runs in the report pool (one thread, apart from members' answers), with capped work."""
     since = time.time() - days * 86400
-    asked = await asyncio.to_thread(bot.records.unanswered, guild_id, since, GAP_QUESTIONS)
     scope, engine = bot.scopes.scope_for(guild_id), bot.engine
 
-    def still_open() -> list:
-        verdicts: dict[str, bool] = {}
-        for item in asked:
-            if item.question not in verdicts:
-                verdicts[item.question] = engine.ask(item.question, scope=scope).result.status != "answer"
-        return group_gaps([item for item in asked if verdicts[item.question]], limit=GAP_LIMIT)
+    def build() -> tuple[list[Gap], int, int]:
+        return open_gaps(engine, scope, bot.records.unanswered(guild_id, since, GAP_QUESTIONS))
 
-    gaps = await asyncio.to_thread(still_open)
+    gaps, considered, different = await bot.workers.report(build)
     if not gaps:
         return Outcome(f"No open questions in the last {days} days: everything asked here has an answer now.")
     lines = []
@@ -366,8 +388,10 @@ async def gaps_report(bot: FaqBot, guild_id: int, days: int = 30) -> Outcome:
             line += f"\n  closest entry: `{gap.closest_entry}`"
         lines.append(line)
     header = (f"Questions asked here in the last {days} days that got no answer (and still would not), "
-              "most asked first. Each is a candidate for `/faq add`, or a new phrasing for an entry.\n\n")
-    return Outcome(clip(header + "\n".join(lines), EMBED_TEXT_MAX))
+              "most asked first. Each is a candidate for `/faq add`, or a new phrasing for an entry.")
+    if considered < different:
+        header += f" Only the {considered} most asked of {different} different questions were checked."
+    return Outcome(clip(header + "\n\n" + "\n".join(lines), EMBED_TEXT_MAX))
 
 
 def _problem_lines(problems: list[Problem], limit: int = 12) -> str:
@@ -608,6 +632,7 @@ def _entry_option(purpose: Purpose):
 class Moderation(commands.GroupCog, group_name="faq", group_description="Manage this server's FAQ (moderators)"):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
+        self._gap_reports: dict[tuple[int, int], asyncio.Task[Outcome]] = {}
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
@@ -700,9 +725,18 @@ class Moderation(commands.GroupCog, group_name="faq", group_description="Manage 
     @app_commands.describe(days="How far back to look (days)")
     async def gaps(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 30) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        outcome = await gaps_report(self.bot, interaction.guild_id, days)
+        outcome = await self._gaps_report(interaction.guild_id, days)
         embed = discord.Embed(title="Unanswered questions", description=outcome.text)
         await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    def _gaps_report(self, guild_id: int, days: int) -> Awaitable[Outcome]:
+        """The report being built for this server, or a new one: repeated clicks share one report."""
+        key = (guild_id, days)
+        task = self._gap_reports.get(key)
+        if task is None:
+            task = self._gap_reports[key] = asyncio.ensure_future(gaps_report(self.bot, guild_id, days))
+            task.add_done_callback(lambda _: self._gap_reports.pop(key, None))
+        return asyncio.shield(task)  # a moderator who gives up does not cancel it for the others
 
     @app_commands.command(name="reload", description="Re-read the curated knowledge files (kept only if valid)")
     async def reload(self, interaction: discord.Interaction) -> None:
