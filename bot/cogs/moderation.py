@@ -15,6 +15,7 @@ import asyncio
 import io
 import json
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Iterable
@@ -344,6 +345,20 @@ def moderator_view(bot: FaqBot, guild_id: int, entry_id: str) -> EntryView | Non
 
 # Gaps, reload, export
 
+_LINK_SCHEME = re.compile(r"\bhttp(s?)(?=:/)", re.IGNORECASE)
+_BRACKET = re.compile(r"\\?[\[\]]")
+_INVITE_HOST = re.compile(r"\b(discord(?:app)?)\.(gg|com|me|io|li)\b", re.IGNORECASE)
+
+
+def members_text(text: str, limit: int) -> str:
+    """A member's words as moderators see them in a report: links broken so they are not clickable
+    (`hxxps://`, `discord[.]gg`: nobody can plant a link or an invite card there) and markdown shown
+    as typed."""
+    text = discord.utils.escape_markdown(clip(text, limit))
+    text = _BRACKET.sub(lambda m: "\\" + m.group(0)[-1], text)  # every one: escape_markdown does the first only
+    return _INVITE_HOST.sub(r"\1[.]\2", _LINK_SCHEME.sub(lambda m: "hxxp" + m.group(1).lower(), text))
+
+
 def questions_to_recheck(asked: list[Asked], cap: int = GAP_RECHECK) -> tuple[list[Asked], int]:
     """The unanswered questions worth re-checking: those of the `cap` most asked different questions
     (the same once normalised; ties go to the most recent), and how many different ones there were.
@@ -381,9 +396,9 @@ async def gaps_report(bot: FaqBot, guild_id: int, days: int = 30) -> Outcome:
         return Outcome(f"No open questions in the last {days} days: everything asked here has an answer now.")
     lines = []
     for gap in gaps:
-        line = f"**{gap.count}×** {discord.utils.escape_markdown(clip(gap.example, 150))}"
+        line = f"**{gap.count}×** {members_text(gap.example, 150)}"
         if gap.wordings:
-            line += "\n  also: " + " · ".join(discord.utils.escape_markdown(clip(w, 80)) for w in gap.wordings)
+            line += "\n  also: " + " · ".join(members_text(w, 80) for w in gap.wordings)
         if gap.closest_entry:
             line += f"\n  closest entry: `{gap.closest_entry}`"
         lines.append(line)

@@ -70,3 +70,20 @@ async def test_members_and_moderators_are_served_while_gap_reports_run(fake_disc
     assert f"the {GAP_RECHECK} most asked of {len(seeded) + 2} different questions" in texts[0]
     assert len(grouped) == 1  # one report for all the impatient clicks
     assert len(grouped[0]) == GAP_RECHECK + 1  # "is creatine safe?" and "is creatine safe" are one question
+
+
+PLANTED = ("**now** discord.gg/abc discord.com/invite/xyz https://ev.il/a HTTP://EV.IL/b <https://ev.il/c> "
+           "[official NIH study](https://ev.il/d)")
+
+
+async def test_links_members_planted_are_not_clickable_in_the_report(fake_discord, faq_bot, guild_id,
+                                                                     role_moderator):
+    faq_bot.records.record_unanswered(guild_id, 10, PLANTED)
+    faq_bot.records.record_unanswered(guild_id, 10, PLANTED.replace("now", "today"))
+    report = await slash(fake_discord, "gaps", user=role_moderator)
+    await report.response()
+    text = (await report.followup(0))["embeds"][0]["description"]
+    assert "hxxps://ev.il/a" in text and "hxxp://EV.IL/b" in text and "(hxxps://ev.il/d)" in text
+    assert "://" not in text.replace("hxxp://", "").replace("hxxps://", "")
+    assert "discord.gg" not in text and "discord.com/invite" not in text and "discord[.]gg/abc" in text
+    assert "\\[official NIH study\\](hxxps://ev.il/d)" in text and "\\*\\*now\\*\\*" in text  # shown as typed
