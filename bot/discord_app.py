@@ -125,8 +125,20 @@ async def _run(settings: Settings) -> int:
     return 0
 
 
+# discord.py logs whole gateway payloads, and REST and webhook URLs and bodies, at DEBUG: members'
+# messages and interaction tokens (webhook credentials for 15 minutes). These stay at INFO or above.
+PAYLOAD_LOGGERS = ("discord.gateway", "discord.http", "discord.webhook")
+
+
+def setup_logging(level_name: str) -> None:
+    level = getattr(logging, level_name)
+    discord.utils.setup_logging(level=level)
+    for name in PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.INFO))
+
+
 def run_bot(settings: Settings) -> int:
-    discord.utils.setup_logging(level=getattr(logging, settings.log_level))
+    setup_logging(settings.log_level)
     return asyncio.run(_run(settings))
 
 
@@ -149,7 +161,7 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
 
 
 def sync_commands(settings: Settings, guild_id: int | None = None) -> int:
-    discord.utils.setup_logging(level=getattr(logging, settings.log_level))
+    setup_logging(settings.log_level)
     try:
         return asyncio.run(_sync(settings, guild_id))
     except discord.LoginFailure:
