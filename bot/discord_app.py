@@ -44,9 +44,15 @@ def intents() -> discord.Intents:
     return wanted
 
 
+# A reply Discord rate-limits for longer than this is given up (discord.RateLimited) instead of parking
+# that channel's replies, possibly for an hour; 30 s is the least discord.py accepts.
+MAX_RATELIMIT_WAIT = 30.0
+
+
 class MythBot(commands.Bot):
     def __init__(self, settings: Settings, engine: Engine, records: Records, scopes: ScopeProvider,
                  **client_options: object) -> None:
+        client_options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(),
                          allowed_mentions=discord.AllowedMentions.none(), help_command=None, **client_options)
         self.settings = settings

@@ -18,7 +18,7 @@ from aiohttp import web
 from . import limits, records
 from .gateway import FakeGateway
 from .records import FLAG_EPHEMERAL, FakeInteraction, Mark, RecordedCall, RecordedFile, call_matches
-from .rest import API_PREFIX, APPLICATION_FLAGS, FLAG_LOADING, RestApi
+from .rest import API_PREFIX, APPLICATION_FLAGS, FLAG_LOADING, Fault, RestApi
 from .world import (
     DM,
     EVERYONE_PERMISSIONS,
@@ -174,6 +174,15 @@ class FakeDiscord:
 
     def guild_create_payload(self) -> Payload:
         return self.guild.to_gateway_payload(self.bot_user.id)
+
+    # -- faults -----------------------------------------------------------------------------------
+
+    def fail_next(self, method: str, pattern: str, status: int, payload: Payload, *,
+                  headers: dict[str, str] | None = None, times: int = 1) -> None:
+        """Answer the next `times` calls matching e.g. ("POST", "/channels/{id}/messages") with `status`
+        and the JSON `payload` (and `headers`) instead of handling them: a 429, a 503... The call is
+        recorded with that status."""
+        self.rest.faults.append(Fault(method.upper(), pattern, status, payload, headers or {}, times))
 
     # -- recording and waiting ----------------------------------------------------------------------
 
