@@ -1,9 +1,13 @@
 """The Discord front end: the bot class, its factory, and the `run` and `sync` entry points."""
 
 import asyncio
+import errno
 import logging
 import signal
+import sqlite3
 import sys
+import tempfile
+from pathlib import Path
 from typing import Protocol
 
 import discord
@@ -112,8 +116,35 @@ def create_bot(settings: Settings, *, engine: Engine | None = None, records: Rec
     return bot
 
 
+class StartupError(Exception):
+    """Why the bot cannot start, as one line for the operator: no traceback, no secret."""
+
+
+def check_data_dir(path: Path) -> None:
+    """Stop before connecting when the bot could not save anything there (moderators' entries, records)."""
+    try:
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "it is a file, not a directory")
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise StartupError(f"the data directory {path} cannot be written ({reason}): set MYTHBOT_DATA_DIR (or "
+                           "--data) to a directory the bot's user can write, or fix its permissions") from None
+
+
+def create_bot_for(settings: Settings) -> MythBot:
+    """`create_bot` for `run` and `sync`: a database that cannot be opened is a StartupError."""
+    try:
+        return create_bot(settings)
+    except sqlite3.Error as exc:
+        raise StartupError(f"the records database in {settings.data_dir} cannot be opened ({exc}): move "
+                           "mythbot.sqlite3 aside (a new one is created) or restore it from a backup") from None
+
+
 async def _run(settings: Settings) -> int:
-    bot = create_bot(settings)
+    bot = create_bot_for(settings)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
@@ -144,12 +175,14 @@ def setup_logging(level_name: str) -> None:
 
 
 def run_bot(settings: Settings) -> int:
+    """Run until stopped; raises StartupError when the bot cannot start."""
+    check_data_dir(settings.data_dir)
     setup_logging(settings.log_level)
     return asyncio.run(_run(settings))
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> int:
-    bot = create_bot(settings)
+    bot = create_bot_for(settings)
     async with bot:
         await bot.login(settings.token or "")  # runs setup_hook, which loads the cogs
         guild = discord.Object(id=guild_id) if guild_id else None
@@ -167,6 +200,8 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
 
 
 def sync_commands(settings: Settings, guild_id: int | None = None) -> int:
+    """Sync the slash commands; raises StartupError when the bot cannot start."""
+    check_data_dir(settings.data_dir)
     setup_logging(settings.log_level)
     try:
         return asyncio.run(_sync(settings, guild_id))
