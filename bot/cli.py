@@ -181,6 +181,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             return EXIT_OK
         print("Opening the console chat on the same engine instead.\n", file=sys.stderr)
         return chat_fallback(settings)
+    if problem := settings.token_problem():
+        raise CommandError(problem)
     from bot.discord_app import StartupError, run_bot
 
     _engine(settings)  # a broken knowledge base stops start-up here, with every problem listed
@@ -200,6 +202,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if settings.token is None:
         raise CommandError("DISCORD_TOKEN is not set: syncing slash commands needs the bot's token")
+    if problem := settings.token_problem():
+        raise CommandError(problem)
     from bot.discord_app import StartupError, sync_commands
 
     try:

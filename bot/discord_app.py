@@ -143,6 +143,15 @@ def create_bot_for(settings: Settings) -> MythBot:
                            "mythbot.sqlite3 aside (a new one is created) or restore it from a backup") from None
 
 
+def refusal(exc: discord.HTTPException, *, logged_in: bool) -> str:
+    """One line for an HTTP error at start-up. Not the server's answer: it may quote what was sent."""
+    if not logged_in:
+        return (f"Discord refused the login (HTTP {exc.status}): check DISCORD_TOKEN "
+                "(Developer Portal > Bot > Reset Token)")
+    return (f"Discord refused a start-up request (HTTP {exc.status}, code {exc.code}): check the guild id "
+            "(MYTHBOT_DEV_GUILD_ID, --guild) and that the bot was invited with the applications.commands scope")
+
+
 async def _run(settings: Settings) -> int:
     bot = create_bot_for(settings)
     loop = asyncio.get_running_loop()
@@ -157,6 +166,9 @@ async def _run(settings: Settings) -> int:
     except discord.PrivilegedIntentsRequired:
         log.error("The Message Content intent is off: enable it in the Developer Portal > Bot > "
                   "Privileged Gateway Intents, then start again")
+        return 1
+    except discord.HTTPException as exc:
+        log.error(refusal(exc, logged_in=bot.user is not None))
         return 1
     log.info("stopped cleanly")
     return 0
@@ -194,6 +206,9 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
             print("Discord refused the sync: invite the bot with the applications.commands scope "
                   "(see README) and check the guild id.", file=sys.stderr)
             return 1
+        except discord.HTTPException as exc:
+            print(refusal(exc, logged_in=True), file=sys.stderr)
+            return 1
     where = f"guild {guild_id}" if guild_id else "every guild (global commands can take up to an hour to show)"
     print(f"synced {len(synced)} commands to {where}: " + ", ".join(f"/{c.name}" for c in synced))
     return 0
@@ -207,4 +222,7 @@ def sync_commands(settings: Settings, guild_id: int | None = None) -> int:
         return asyncio.run(_sync(settings, guild_id))
     except discord.LoginFailure:
         print("Discord refused the token: check DISCORD_TOKEN.", file=sys.stderr)
+        return 1
+    except discord.HTTPException as exc:
+        print(refusal(exc, logged_in=False), file=sys.stderr)
         return 1
