@@ -3,6 +3,7 @@
 import asyncio
 import errno
 import logging
+import re
 import signal
 import sqlite3
 import sys
@@ -37,6 +38,20 @@ class CuratedOnly:
 
     def scope_for(self, guild_id: int | None) -> Scope | None:
         return None
+
+
+# discord.py's own custom_ids (os.urandom(16).hex()) are on non-persistent views only; the one of those
+# that shows a list is the /exercises pager. Ours start with "mythbot:".
+_AUTO_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def expired_text(custom_id: str) -> str:
+    if custom_id.startswith("mythbot:faq:"):
+        return ("This form expired (the bot restarted, or it sat unused): run `/faq add` or `/faq edit` again; "
+                "what was typed there is not kept.")
+    if _AUTO_ID.fullmatch(custom_id):
+        return "This list expired (the bot restarted, or it sat unused): run `/exercises` again."
+    return "These buttons expired (the bot restarted, or they sat unused): run the command again."
 
 
 def intents() -> discord.Intents:
@@ -82,6 +97,34 @@ class MythBot(commands.Bot):
 
     async def on_message(self, message: discord.Message) -> None:
         """Text commands are not used; the answering cog listens to messages itself."""
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A button no live view owns (the bot restarted, or the view timed out) says it expired."""
+        if interaction.type is discord.InteractionType.component and not self.live_ui_owns(interaction):
+            try:
+                await interaction.response.send_message(expired_text((interaction.data or {}).get("custom_id", "")),
+                                                        ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+            except discord.HTTPException as exc:  # e.g. answered meanwhile after all
+                log.info("could not say a button expired: %s", exc)
+
+    def live_ui_owns(self, interaction: discord.Interaction) -> bool:
+        """Whether a live view, modal or persistent (dynamic) button of this process handles `interaction`;
+        discord.py drops the others silently and the member sees "This interaction failed".
+
+        discord.py 2.7 has no public way to ask, so this reads its view store the way
+        `ViewStore.dispatch_view` and `dispatch_modal` do (the tests pin discord.py and prove it)."""
+        data = interaction.data or {}
+        custom_id = str(data.get("custom_id", ""))
+        try:
+            store = self._connection._view_store
+            if interaction.type is discord.InteractionType.modal_submit:
+                return custom_id in store._modals
+            key = (data.get("component_type"), custom_id)
+            message_id = interaction.message.id if interaction.message else None
+            return (key in store._views.get(message_id, {}) or key in store._views.get(None, {})
+                    or any(pattern.fullmatch(custom_id) for pattern in store._dynamic_items))
+        except AttributeError:  # another discord.py: assume it does, so nothing is answered twice
+            return True
 
     async def reload_knowledge(self) -> list[Problem]:
         """Re-read the curated knowledge off the event loop; keep the old engine if anything is wrong."""

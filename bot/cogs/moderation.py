@@ -16,6 +16,7 @@ import io
 import json
 import logging
 import re
+import secrets
 import time
 from collections import Counter
 from collections.abc import Awaitable, Iterable
@@ -497,11 +498,57 @@ async def reply(interaction: discord.Interaction, outcome: Outcome, *, view: dis
         await interaction.response.send_message(**kwargs, ephemeral=True)
 
 
+# A form's custom_id says what it edits, so a submit no live form owns (the bot restarted, or the form
+# outlived its timeout) can still be saved from what Discord sends back; the nonce keeps two open forms apart.
+FORM_ID = re.compile(rf"{PREFIX}:form:[0-9a-f]{{8}}(?::(?P<entry>[a-z0-9-]{{1,64}}))?")
+
+
+def form_id(entry_id: str | None) -> str:
+    return f"{PREFIX}:form:{secrets.token_hex(4)}" + (f":{entry_id}" if entry_id else "")
+
+
+def submitted_values(components: list[dict]) -> dict[str, str]:
+    """custom_id -> value of the text inputs in a modal submission (in action rows or labels)."""
+    values: dict[str, str] = {}
+    for component in components:
+        children = component.get("components") or ([component["component"]] if component.get("component") else [])
+        if children:
+            values.update(submitted_values(children))
+        elif isinstance(component.get("custom_id"), str) and isinstance(component.get("value"), str):
+            values[component["custom_id"]] = component["value"]
+    return values
+
+
+async def save_form(interaction: discord.Interaction, draft: Draft, entry_id: str | None) -> None:
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    outcome = await submit_draft(interaction.client, interaction.guild_id, actor_of(interaction), draft, entry_id)
+    await reply(interaction, outcome, view=None if outcome.ok else FixAndResubmit(draft, entry_id))
+
+
+async def form_failed(interaction: discord.Interaction, error: Exception) -> None:
+    log.error("the FAQ form failed in guild %s", interaction.guild_id, exc_info=error)
+    await reply(interaction, Outcome("Something went wrong and nothing was saved; the details are in the "
+                                     "bot's log.", ok=False))
+
+
+async def save_unowned_form(interaction: discord.Interaction, entry_id: str | None) -> None:
+    """A form submitted after a restart or its timeout: the same checks and save as a live one."""
+    if not await refuse_unless_moderator(interaction):
+        return
+    values = submitted_values((interaction.data or {}).get("components") or [])
+    draft = Draft(**{field.key: values.get(field.key, "") for field in FORM_FIELDS})
+    try:
+        await save_form(interaction, draft, entry_id)
+    except Exception as error:  # like FaqForm.on_error: the moderator hears of it
+        await form_failed(interaction, error)
+
+
 class FaqForm(discord.ui.Modal):
     """The five-field form for `/faq add` and `/faq edit` (a Discord modal holds at most five inputs)."""
 
     def __init__(self, draft: Draft, entry_id: str | None = None) -> None:
-        super().__init__(title="Edit FAQ entry" if entry_id else "New FAQ entry", timeout=1800)
+        super().__init__(title="Edit FAQ entry" if entry_id else "New FAQ entry", timeout=1800,
+                         custom_id=form_id(entry_id))
         self.entry_id = entry_id
         self.inputs: dict[str, discord.ui.TextInput] = {}
         for field in FORM_FIELDS:
@@ -521,16 +568,10 @@ class FaqForm(discord.ui.Modal):
         return await refuse_unless_moderator(interaction)
 
     async def on_submit(self, interaction: discord.Interaction, /) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        draft = self.draft()
-        outcome = await submit_draft(interaction.client, interaction.guild_id, actor_of(interaction), draft,
-                                     self.entry_id)
-        await reply(interaction, outcome, view=None if outcome.ok else FixAndResubmit(draft, self.entry_id))
+        await save_form(interaction, self.draft(), self.entry_id)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
-        log.exception("the FAQ form failed in guild %s", interaction.guild_id, exc_info=error)
-        await reply(interaction, Outcome("Something went wrong and nothing was saved; the details are in the "
-                                         "bot's log.", ok=False))
+        await form_failed(interaction, error)
 
 
 class FixAndResubmit(discord.ui.View):
@@ -543,7 +584,8 @@ class FixAndResubmit(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         return await refuse_unless_moderator(interaction)
 
-    @discord.ui.button(label="Fix and resubmit", style=discord.ButtonStyle.primary)
+    # The text lives in this view only; after a restart the bot says the button expired (discord_app).
+    @discord.ui.button(label="Fix and resubmit", style=discord.ButtonStyle.primary, custom_id=f"{PREFIX}:fix")
     async def reopen(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await interaction.response.send_modal(FaqForm(self.draft, self.entry_id))
 
@@ -657,6 +699,15 @@ class Moderation(commands.GroupCog, group_name="faq", group_description="Manage 
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         return await refuse_unless_moderator(interaction)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Save our forms that no live form owns, instead of letting discord.py drop them silently."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        found = FORM_ID.fullmatch((interaction.data or {}).get("custom_id", ""))
+        if found and not self.bot.live_ui_owns(interaction):
+            await save_unowned_form(interaction, found["entry"])
 
     async def cog_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError):
         if isinstance(error, app_commands.CheckFailure):
