@@ -198,10 +198,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             return EXIT_OK
         print("Opening the console chat on the same engine instead.\n", file=sys.stderr)
         return chat_fallback(settings)
-    from bot.discord_app import run_bot
+    if problem := settings.token_problem():
+        raise CommandError(problem)
+    from bot.discord_app import StartupError, run_bot
 
     _engine(settings)  # a broken knowledge base stops start-up here, with every problem listed
-    return run_bot(settings)
+    try:
+        return run_bot(settings)
+    except StartupError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def chat_fallback(settings: Settings) -> int:
@@ -214,9 +219,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if settings.token is None:
         raise CommandError("DISCORD_TOKEN is not set: syncing slash commands needs the bot's token")
-    from bot.discord_app import sync_commands
+    if problem := settings.token_problem():
+        raise CommandError(problem)
+    from bot.discord_app import StartupError, sync_commands
 
-    return sync_commands(settings, guild_id=args.guild)
+    try:
+        return sync_commands(settings, guild_id=args.guild)
+    except StartupError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def package_version() -> str:

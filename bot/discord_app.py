@@ -1,9 +1,14 @@
 """The Discord front end: the bot class, its factory, and the `run` and `sync` entry points."""
 
 import asyncio
+import errno
 import logging
+import re
 import signal
+import sqlite3
 import sys
+import tempfile
+from pathlib import Path
 from typing import Protocol
 
 import discord
@@ -36,6 +41,20 @@ class CuratedOnly:
         return None
 
 
+# discord.py's own custom_ids (os.urandom(16).hex()) are on non-persistent views only; the one of those
+# that shows a list is the /exercises pager. Ours start with "mythbot:".
+_AUTO_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def expired_text(custom_id: str) -> str:
+    if custom_id.startswith("mythbot:faq:"):
+        return ("This form expired (the bot restarted, or it sat unused): run `/faq add` or `/faq edit` again; "
+                "what was typed there is not kept.")
+    if _AUTO_ID.fullmatch(custom_id):
+        return "This list expired (the bot restarted, or it sat unused): run `/exercises` again."
+    return "These buttons expired (the bot restarted, or they sat unused): run the command again."
+
+
 def intents() -> discord.Intents:
     wanted = discord.Intents.none()
     wanted.guilds = True
@@ -45,9 +64,15 @@ def intents() -> discord.Intents:
     return wanted
 
 
+# A reply Discord rate-limits for longer than this is given up (discord.RateLimited) instead of parking
+# that channel's replies, possibly for an hour; 30 s is the least discord.py accepts.
+MAX_RATELIMIT_WAIT = 30.0
+
+
 class MythBot(commands.Bot):
     def __init__(self, settings: Settings, engine: Engine, records: Records, scopes: ScopeProvider,
                  **client_options: object) -> None:
+        client_options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(),
                          allowed_mentions=discord.AllowedMentions.none(), help_command=None, **client_options)
         self.settings = settings
@@ -73,6 +98,34 @@ class MythBot(commands.Bot):
 
     async def on_message(self, message: discord.Message) -> None:
         """Text commands are not used; the answering cog listens to messages itself."""
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A button no live view owns (the bot restarted, or the view timed out) says it expired."""
+        if interaction.type is discord.InteractionType.component and not self.live_ui_owns(interaction):
+            try:
+                await interaction.response.send_message(expired_text((interaction.data or {}).get("custom_id", "")),
+                                                        ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+            except discord.HTTPException as exc:  # e.g. answered meanwhile after all
+                log.info("could not say a button expired: %s", exc)
+
+    def live_ui_owns(self, interaction: discord.Interaction) -> bool:
+        """Whether a live view, modal or persistent (dynamic) button of this process handles `interaction`;
+        discord.py drops the others silently and the member sees "This interaction failed".
+
+        discord.py 2.7 has no public way to ask, so this reads its view store the way
+        `ViewStore.dispatch_view` and `dispatch_modal` do (the tests pin discord.py and prove it)."""
+        data = interaction.data or {}
+        custom_id = str(data.get("custom_id", ""))
+        try:
+            store = self._connection._view_store
+            if interaction.type is discord.InteractionType.modal_submit:
+                return custom_id in store._modals
+            key = (data.get("component_type"), custom_id)
+            message_id = interaction.message.id if interaction.message else None
+            return (key in store._views.get(message_id, {}) or key in store._views.get(None, {})
+                    or any(pattern.fullmatch(custom_id) for pattern in store._dynamic_items))
+        except AttributeError:  # another discord.py: assume it does, so nothing is answered twice
+            return True
 
     async def reload_knowledge(self) -> list[Problem]:
         """Re-read the curated knowledge off the event loop; keep the old engine if anything is wrong."""
@@ -107,8 +160,44 @@ def create_bot(settings: Settings, *, engine: Engine | None = None, records: Rec
     return bot
 
 
+class StartupError(Exception):
+    """Why the bot cannot start, as one line for the operator: no traceback, no secret."""
+
+
+def check_data_dir(path: Path) -> None:
+    """Stop before connecting when the bot could not save anything there (moderators' entries, records)."""
+    try:
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "it is a file, not a directory")
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise StartupError(f"the data directory {path} cannot be written ({reason}): set MYTHBOT_DATA_DIR (or "
+                           "--data) to a directory the bot's user can write, or fix its permissions") from None
+
+
+def create_bot_for(settings: Settings) -> MythBot:
+    """`create_bot` for `run` and `sync`: a database that cannot be opened is a StartupError."""
+    try:
+        return create_bot(settings)
+    except sqlite3.Error as exc:
+        raise StartupError(f"the records database in {settings.data_dir} cannot be opened ({exc}): move "
+                           "mythbot.sqlite3 aside (a new one is created) or restore it from a backup") from None
+
+
+def refusal(exc: discord.HTTPException, *, logged_in: bool) -> str:
+    """One line for an HTTP error at start-up. Not the server's answer: it may quote what was sent."""
+    if not logged_in:
+        return (f"Discord refused the login (HTTP {exc.status}): check DISCORD_TOKEN "
+                "(Developer Portal > Bot > Reset Token)")
+    return (f"Discord refused a start-up request (HTTP {exc.status}, code {exc.code}): check the guild id "
+            "(MYTHBOT_DEV_GUILD_ID, --guild) and that the bot was invited with the applications.commands scope")
+
+
 async def _run(settings: Settings) -> int:
-    bot = create_bot(settings)
+    bot = create_bot_for(settings)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
@@ -122,17 +211,34 @@ async def _run(settings: Settings) -> int:
         log.error("The Message Content intent is off: enable it in the Developer Portal > Bot > "
                   "Privileged Gateway Intents, then start again")
         return 1
+    except discord.HTTPException as exc:
+        log.error(refusal(exc, logged_in=bot.user is not None))
+        return 1
     log.info("stopped cleanly")
     return 0
 
 
+# discord.py logs whole gateway payloads, and REST and webhook URLs and bodies, at DEBUG: members'
+# messages and interaction tokens (webhook credentials for 15 minutes). These stay at INFO or above.
+PAYLOAD_LOGGERS = ("discord.gateway", "discord.http", "discord.webhook")
+
+
+def setup_logging(level_name: str) -> None:
+    level = getattr(logging, level_name)
+    discord.utils.setup_logging(level=level)
+    for name in PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.INFO))
+
+
 def run_bot(settings: Settings) -> int:
-    discord.utils.setup_logging(level=getattr(logging, settings.log_level))
+    """Run until stopped; raises StartupError when the bot cannot start."""
+    check_data_dir(settings.data_dir)
+    setup_logging(settings.log_level)
     return asyncio.run(_run(settings))
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> int:
-    bot = create_bot(settings)
+    bot = create_bot_for(settings)
     async with bot:
         await bot.login(settings.token or "")  # runs setup_hook, which loads the cogs
         guild = discord.Object(id=guild_id) if guild_id else None
@@ -144,15 +250,23 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
             print("Discord refused the sync: invite the bot with the applications.commands scope "
                   "(see README) and check the guild id.", file=sys.stderr)
             return 1
+        except discord.HTTPException as exc:
+            print(refusal(exc, logged_in=True), file=sys.stderr)
+            return 1
     where = f"guild {guild_id}" if guild_id else "every guild (global commands can take up to an hour to show)"
     print(f"synced {len(synced)} commands to {where}: " + ", ".join(f"/{c.name}" for c in synced))
     return 0
 
 
 def sync_commands(settings: Settings, guild_id: int | None = None) -> int:
-    discord.utils.setup_logging(level=getattr(logging, settings.log_level))
+    """Sync the slash commands; raises StartupError when the bot cannot start."""
+    check_data_dir(settings.data_dir)
+    setup_logging(settings.log_level)
     try:
         return asyncio.run(_sync(settings, guild_id))
     except discord.LoginFailure:
         print("Discord refused the token: check DISCORD_TOKEN.", file=sys.stderr)
+        return 1
+    except discord.HTTPException as exc:
+        print(refusal(exc, logged_in=False), file=sys.stderr)
         return 1

@@ -16,6 +16,7 @@ from bot.engine.matcher import FUSED_DEFAULTS, FUZZY_DEFAULTS, MatchSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 IdList = Annotated[tuple[int, ...], NoDecode]
+TOKEN_MAX_CHARS = 256  # bot tokens are about 70 characters; the margin is for a longer format to come
 
 
 def default_knowledge_dir() -> Path:
@@ -100,6 +101,24 @@ class Settings(BaseSettings):
     def token(self) -> str | None:
         token = self.discord_token.get_secret_value().strip() if self.discord_token else ""
         return token or None
+
+    def token_problem(self) -> str | None:
+        """Why DISCORD_TOKEN cannot be a bot token, found before connecting (a line break inside breaks
+        the HTTP header; a huge one can come back quoted in the server's error). Never quotes the token."""
+        token = self.token
+        if token is None:
+            return None
+        advice = "copy it again from the Developer Portal (Bot > Reset Token)"
+        if token[:4].casefold() == "bot ":
+            return f"DISCORD_TOKEN starts with 'Bot ': set the token alone; {advice}"
+        if any(c.isspace() or not c.isprintable() for c in token):
+            return f"DISCORD_TOKEN has a space, line break or control character inside; {advice}"
+        if not token.isascii():
+            return f"DISCORD_TOKEN has characters a bot token never has (it is plain ASCII); {advice}"
+        if len(token) > TOKEN_MAX_CHARS:
+            return (f"DISCORD_TOKEN is {len(token)} characters long, far more than a bot token (about 70); "
+                    f"{advice}")
+        return None
 
 
 def _variable(loc: tuple) -> str:

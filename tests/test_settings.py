@@ -25,3 +25,22 @@ def test_token_is_secret(monkeypatch):
     settings = load_settings()
     assert settings.token == "abc.def.ghi"
     assert "abc.def.ghi" not in repr(settings) and "abc.def.ghi" not in str(settings.model_dump())
+
+
+REAL_SHAPE = "MTIzNDU2Nzg5MDEyMzQ1Njc4OTA.GhIjKl.abcdefghijklmnopqrstuvwxyz-_0123456789ABCD"
+
+
+@pytest.mark.parametrize("value", [REAL_SHAPE, f"  {REAL_SHAPE}\n", "x" * 256])
+def test_a_token_of_the_right_shape_has_no_problem(monkeypatch, value):
+    monkeypatch.setenv("DISCORD_TOKEN", value)
+    assert load_settings().token_problem() is None  # copied with a line break at the end is fine too
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    (REAL_SHAPE[:20] + "\n" + REAL_SHAPE[20:], "line break"), (REAL_SHAPE[:20] + "\x00x", "control character"),
+    ("Bot " + REAL_SHAPE, "starts with 'Bot '"), (REAL_SHAPE + "é", "plain ASCII"), ("x" * 257, "257 characters"),
+])
+def test_a_malformed_token_is_named_without_quoting_it(monkeypatch, value, says):
+    monkeypatch.setenv("DISCORD_TOKEN", value.replace("\x00", "\x01"))  # the environment cannot hold NUL
+    problem = load_settings().token_problem()
+    assert says in problem and "Reset Token" in problem and REAL_SHAPE[:8] not in problem

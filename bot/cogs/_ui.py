@@ -22,6 +22,7 @@ VERDICT_COLOURS = {
     "depends": discord.Colour.blurple(),
     "unproven": discord.Colour.light_grey(),
 }
+GONE_TEXT = "That entry is no longer available."
 NO_ANSWER_TEXT = (
     "I don't have a sourced answer for that yet, so I've noted the question for the moderators. "
     "Try naming the topic, e.g. “do squats fix hip dips?”, or browse with `/myth`."
@@ -141,8 +142,7 @@ def _view_for(interaction: discord.Interaction, entry_id: str) -> EntryView | No
 
 
 async def _gone(interaction: discord.Interaction) -> None:
-    await interaction.response.send_message("That entry is no longer available.", ephemeral=True,
-                                            allowed_mentions=NO_PINGS)
+    await interaction.response.send_message(GONE_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
 class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:src:{ENTRY}"):
@@ -185,23 +185,33 @@ class NotWhatIAskedButton(discord.ui.DynamicItem[discord.ui.Button],
         if not options:
             text = "I have nothing closer, sorry. Try rephrasing with `/ask`, or browse with `/myth`."
             return await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
-        await interaction.response.send_message("Did you mean one of these?", view=pick_view(options),
+        await interaction.response.send_message("Did you mean one of these?",
+                                                view=pick_view(options, interaction.user.id),
                                                 ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-class PickButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:pick:{ENTRY}"):
-    """Shows the chosen entry in place of the message it sits on (a 'did you mean' or a list)."""
+class PickButton(discord.ui.DynamicItem[discord.ui.Button],
+                 template=rf"mythbot:pick:{ENTRY}(?::(?P<asker>[0-9]{{1,20}}))?"):
+    """Shows the chosen entry in place of the message it sits on (a 'did you mean' or a list). Only the member
+    who asked may pick: their id rides in the custom_id (`mythbot:pick:<entry>:<asker>`, at most 98
+    characters), so it holds after a restart. Buttons sent before it carried the asker stay open to all."""
 
-    def __init__(self, entry_id: str, label: str = "Show") -> None:
+    def __init__(self, entry_id: str, label: str = "Show", asker_id: int | None = None) -> None:
+        asker = f":{asker_id}" if asker_id is not None else ""
         super().__init__(discord.ui.Button(label=clip(label, 80), style=discord.ButtonStyle.primary,
-                                           custom_id=f"mythbot:pick:{entry_id}"))
+                                           custom_id=f"mythbot:pick:{entry_id}{asker}"))
         self.entry_id = entry_id
+        self.asker_id = asker_id
 
     @classmethod
     async def from_custom_id(cls, interaction, item, match):
-        return cls(match["entry"])
+        return cls(match["entry"], asker_id=int(match["asker"]) if match["asker"] else None)
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        if self.asker_id is not None and interaction.user.id != self.asker_id:
+            return await interaction.response.send_message(
+                "Only the member who asked can pick one of these; ask me yourself with `/ask`.", ephemeral=True,
+                allowed_mentions=NO_PINGS)
         view = _view_for(interaction, self.entry_id)
         if view is None:
             return await _gone(interaction)
@@ -224,11 +234,16 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:
         return cls(match["entry"], match["helpful"] == "1")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        records = interaction.client.records  # type: ignore[attr-defined]
+        bot = interaction.client
         message_id = interaction.message.id if interaction.message else interaction.id
-        first = records.record_feedback(interaction.guild_id, message_id, interaction.user.id,
-                                        entry_id=self.entry_id, helpful=self.helpful)
-        thanks = "Thanks, noted!" if first else "Thanks, I've updated your vote."
+        # Off the event loop and bounded by the workers' record timeout, well within Discord's 3 s.
+        first = await bot.workers.record(  # type: ignore[attr-defined]
+            "feedback", bot.records.record_feedback, interaction.guild_id,  # type: ignore[attr-defined]
+            message_id, interaction.user.id, entry_id=self.entry_id, helpful=self.helpful)
+        if first is None:
+            thanks = "Thanks! I couldn't save your vote just now, sorry; please try again later."
+        else:
+            thanks = "Thanks, noted!" if first else "Thanks, I've updated your vote."
         await interaction.response.send_message(thanks, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
@@ -245,10 +260,10 @@ def answer_view(view: EntryView, alternative_ids: list[str]) -> discord.ui.View:
     return buttons
 
 
-def pick_view(options: list[tuple[str, str]]) -> discord.ui.View:
+def pick_view(options: list[tuple[str, str]], asker_id: int) -> discord.ui.View:
     buttons = discord.ui.View(timeout=None)
     for entry_id, title in options[:5]:
-        buttons.add_item(PickButton(entry_id, label=title))
+        buttons.add_item(PickButton(entry_id, label=title, asker_id=asker_id))
     return buttons
 
 

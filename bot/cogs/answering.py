@@ -1,5 +1,6 @@
 """Answering: mentions, DMs, replies to our answers, passive listening in chosen channels, and /ask."""
 
+import asyncio
 import logging
 import re
 import time
@@ -11,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs._ui import (
+    GONE_TEXT,
     NO_ANSWER_TEXT,
     NO_PINGS,
     answer_embed,
@@ -30,6 +32,18 @@ log = logging.getLogger("mythbot.answers")
 TriggerKind = Literal["dm", "mention", "reply", "passive"]
 QUESTION_MAX_CHARS = 2000
 FLOOD_REPLIES, FLOOD_WINDOW = 5, 60.0
+# Mentions, DMs and replies answered per channel in any window (passive listening has its own cooldowns).
+# Past it, one short busy notice per window, then silence: a raid is not amplified into the channel, and
+# Discord's per-channel rate limit never queues minutes of stale answers ahead of everyone else's.
+CHANNEL_REPLIES, CHANNEL_WINDOW = 10, 60.0
+STALE_AFTER = 60.0  # seconds after which an answer still waiting to be sent is dropped, not sent late
+RETRIED_BY_DISCORD_PY = frozenset({500, 502, 504, 524})  # discord.py retries these itself, several times
+SEND_RETRY_DELAY = 1.0
+BUSY_TEXT = ("Lots of questions in this channel right now, so I'm pausing here for a minute. "
+             "`/ask` still works, or try me again shortly.")
+# /ask answers in one response when matching is done by then, else it defers first: Discord drops an
+# interaction that is not acknowledged within 3 s, and a busy matching pool can take longer than that.
+ASK_AT_ONCE_SECONDS = 1.5
 _ENTRY_IN_CUSTOM_ID = re.compile(r"^mythbot:(?:src|vote:[01]):([a-z0-9-]+)$")
 
 
@@ -47,12 +61,36 @@ def only_mass_ping(content: str) -> bool:
     return not re.sub(r"@everyone|@here|<@&\d+>", " ", content).strip()
 
 
+_CUSTOM_EMOJI = re.compile(r"<a?:\w+:\d+>")
+_THANKS_WORDS = frozenset({
+    "thanks", "thank", "thx", "thnx", "tx", "ty", "tysm", "tyvm", "ta", "cheers", "appreciate", "appreciated",
+    "ok", "okay", "k", "kk", "alright", "cool", "nice", "great", "awesome", "perfect", "gotcha", "noted", "sweet",
+    "neat", "wow", "lol", "haha", "yes", "yep", "yeah", "sure", "good",
+})
+_FILLER_WORDS = frozenset({
+    "you", "u", "so", "much", "very", "a", "lot", "it", "got", "makes", "sense", "that", "one", "for", "the", "info",
+    "bot", "mythbot", "man", "mate", "really",
+})
+ACKNOWLEDGEMENT_MAX_WORDS = 8
+
+
+def is_acknowledgement(text: str) -> bool:
+    """Thanks, "ok", "cool", 👍 and the like: not a question, so nothing to answer or record."""
+    if not text.strip():
+        return False
+    words = re.findall(r"\w+", _CUSTOM_EMOJI.sub(" ", text).casefold())
+    if not words:  # only emoji or punctuation: 👍, 🙏, ❤️, a server's own emoji, "!!"
+        return True
+    return (len(words) <= ACKNOWLEDGEMENT_MAX_WORDS and any(word in _THANKS_WORDS for word in words)
+            and all(word in _THANKS_WORDS or word in _FILLER_WORDS for word in words))
+
+
 def classify(content: str, *, my_id: int, author_is_bot: bool, in_dm: bool, mentions_me: bool,
              replying_to_me: bool, channel_id: int, listen_channels: tuple[int, ...]) -> Trigger | None:
     """Whether and why to answer a message; None means stay silent."""
-    if author_is_bot or only_mass_ping(content):
-        return None
     question = strip_mentions(content, my_id)[:QUESTION_MAX_CHARS]
+    if author_is_bot or only_mass_ping(content) or is_acknowledgement(question):
+        return None
     if in_dm:
         return Trigger("dm", question) if question else None
     if replying_to_me:
@@ -81,6 +119,8 @@ class Answering(commands.Cog):
         self.bot = bot
         self.cooldowns = Cooldowns()
         self.flood = FloodLimit(FLOOD_REPLIES, FLOOD_WINDOW)
+        self.channel_replies = FloodLimit(CHANNEL_REPLIES, CHANNEL_WINDOW)
+        self.clock = time.monotonic  # when each message arrived, to drop answers that come too late
 
     # -- messages -------------------------------------------------------------------------------------
 
@@ -98,12 +138,26 @@ class Answering(commands.Cog):
         )
         if trigger is None:
             return
+        received = self.clock()
         if not self.flood.allow(message.author.id):
             log.info("flood limit: not answering user %s in channel %s", message.author.id, message.channel.id)
             return
+        if trigger.kind != "passive" and not await self._channel_has_room(message):
+            return
         if trigger.kind in {"reply", "dm", "mention"} and await self._follow_up(message, trigger, referenced):
             return
-        await self._answer_message(message, trigger)
+        await self._answer_message(message, trigger, received)
+
+    async def _channel_has_room(self, message: discord.Message) -> bool:
+        """Within the channel's cap of answers per window; past it, one busy notice per window."""
+        channel_id = message.channel.id
+        if self.channel_replies.allow(channel_id):
+            return True
+        log.info("channel cap: not answering user %s in channel %s", message.author.id, channel_id)
+        if self.cooldowns.ready(("busy", channel_id), CHANNEL_WINDOW):
+            self.cooldowns.touch(("busy", channel_id))
+            await self._send_reply(message, content=BUSY_TEXT)
+        return False
 
     async def _follow_up(self, message: discord.Message, trigger: Trigger, referenced) -> bool:
         intent = follow_up_intent(trigger.question)
@@ -111,20 +165,23 @@ class Answering(commands.Cog):
             return False
         entry_id = entry_of_bot_message(referenced if trigger.kind == "reply" else None) or \
             self.bot.conversations.recall(message.author.id, message.channel.id)
-        scope = self._scope(message.guild)
-        view = self.bot.engine.view(entry_id, scope) if entry_id else None
-        if view is None:
+        if entry_id is None:
             return False
+        scope = self._scope(message.guild)
+        view = self.bot.engine.view(entry_id, scope)
+        if view is None:  # retired or hidden since: gone for members, whatever the old answer showed
+            await self._send_reply(message, content=GONE_TEXT)
+            return True
         if intent == "sources":
-            await message.reply(embed=sources_embed(view), allowed_mentions=NO_PINGS)
+            await self._send_reply(message, embed=sources_embed(view))
         elif intent == "more":
-            await message.reply(embed=more_embed(view), allowed_mentions=NO_PINGS)
+            await self._send_reply(message, embed=more_embed(view))
         else:
-            await message.reply(related_exercises_text(self.bot.engine, view, scope), allowed_mentions=NO_PINGS)
+            await self._send_reply(message, content=related_exercises_text(self.bot.engine, view, scope))
         self.bot.conversations.remember(message.author.id, message.channel.id, entry_id)
         return True
 
-    async def _answer_message(self, message: discord.Message, trigger: Trigger) -> None:
+    async def _answer_message(self, message: discord.Message, trigger: Trigger, received: float) -> None:
         passive = trigger.kind == "passive"
         channel_id = message.channel.id
         if passive and not self._passive_allowed(message.author.id, channel_id):
@@ -135,12 +192,40 @@ class Answering(commands.Cog):
         if passive and (result.status != "answer" or not self.cooldowns.ready(
                 ("entry", channel_id, result.entry), self.bot.settings.entry_cooldown)):
             return
-        content, embed, view = self._render(reply, message.guild.id if message.guild else None, channel_id,
-                                            record=not passive)
-        await message.reply(content=content, embed=embed, view=view, allowed_mentions=NO_PINGS,
-                            mention_author=False)
-        self._after_answer(reply, message.author.id, channel_id, passive)
+        if not passive:
+            self._record_if_unanswered(reply, message.guild.id if message.guild else None, channel_id)
+        waited = self.clock() - received
+        if waited > STALE_AFTER:
+            log.info("dropping a stale answer to user %s in channel %s (waited %.0f s)", message.author.id,
+                     channel_id, waited)
+            return
+        content, embed, view = self._render(reply, message.guild.id if message.guild else None, message.author.id)
+        if await self._send_reply(message, content=content, embed=embed, view=view):
+            self._after_answer(reply, message.author.id, channel_id, passive)
         self._log(reply, message.guild, channel_id, trigger.kind, started)
+
+    async def _send_reply(self, message: discord.Message, **content) -> bool:
+        """Reply to a member's message, pinging nobody; whether it was sent.
+
+        A question deleted meanwhile is answered without the reply link. A server error discord.py does not
+        retry itself (a 503) is retried once. Whatever still fails is one WARNING line naming guild and
+        channel, never a traceback (members could otherwise fill the log with them at will)."""
+        reference = message.to_reference(fail_if_not_exists=False)
+        where = f"guild={message.guild.id if message.guild else None} channel={message.channel.id}"
+        for attempt in (1, 2):
+            try:
+                await message.channel.send(**content, reference=reference, allowed_mentions=NO_PINGS)
+                return True
+            except discord.Forbidden as refused:
+                log.warning("cannot answer in %s: %s", where, refused.text or refused.status)
+                return False
+            except discord.HTTPException as failed:
+                if attempt == 1 and failed.status >= 500 and failed.status not in RETRIED_BY_DISCORD_PY:
+                    await asyncio.sleep(SEND_RETRY_DELAY)
+                    continue
+                log.warning("could not answer in %s: Discord said %s %s", where, failed.status, failed.text)
+                return False
+        return False
 
     def _passive_allowed(self, user_id: int, channel_id: int) -> bool:
         settings = self.bot.settings
@@ -163,12 +248,22 @@ class Answering(commands.Cog):
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 500]) -> None:
         started = time.perf_counter()
         guild = interaction.guild
-        reply = await self._ask(question, passive=False, scope=self._scope(guild))
-        content, embed, view = self._render(reply, interaction.guild_id, interaction.channel_id, record=True)
-        if content and embed is None:
-            content = f"> {discord.utils.escape_markdown(question)[:300]}\n{content}"
-        await interaction.response.send_message(content=content, embed=embed, view=view or discord.utils.MISSING,
-                                                allowed_mentions=NO_PINGS)
+        matching = asyncio.ensure_future(self._ask(question, passive=False, scope=self._scope(guild)))
+        done, _ = await asyncio.wait({matching}, timeout=ASK_AT_ONCE_SECONDS)
+        if not done:
+            await interaction.response.defer(thinking=True)
+        reply = await matching
+        self._record_if_unanswered(reply, interaction.guild_id, interaction.channel_id)
+        # The member's text is never repeated (it may carry invite links or scam text to launder), and a
+        # "no answer" or "did you mean" concerns only the asker: private, unless a deferral already made
+        # the reply public.
+        content, embed, view = self._render(reply, interaction.guild_id, interaction.user.id)
+        message = {"content": content, "embed": embed, "view": view or discord.utils.MISSING,
+                   "allowed_mentions": NO_PINGS}
+        if interaction.response.is_done():
+            await interaction.followup.send(**message)
+        else:
+            await interaction.response.send_message(**message, ephemeral=reply.result.status != "answer")
         self._after_answer(reply, interaction.user.id, interaction.channel_id or 0, passive=False)
         self._log(reply, guild, interaction.channel_id, "slash", started)
 
@@ -181,7 +276,17 @@ class Answering(commands.Cog):
         # Matching is CPU work: off the event loop, in its own bounded pool (see bot/workers.py).
         return await self.bot.workers.match(self.bot.engine.ask, question, passive=passive, scope=scope)
 
-    def _render(self, reply: Reply, guild_id: int | None, channel_id: int | None, *, record: bool):
+    def _record_if_unanswered(self, reply: Reply, guild_id: int | None, channel_id: int | None) -> None:
+        """Note a question nobody could answer, for the moderators' gaps report. In the background: a locked
+        or full database loses the record, never the member's reply, and never blocks the event loop."""
+        result = reply.result
+        if result.status != "none":
+            return
+        best = result.alternatives[0].entry if result.alternatives else None
+        self.bot.workers.record_soon("an unanswered question", self.bot.records.record_unanswered, guild_id,
+                                     channel_id, result.question, best, result.score)
+
+    def _render(self, reply: Reply, guild_id: int | None, asker_id: int):
         result = reply.result
         if result.status == "answer" and reply.view is not None:
             alternatives = [alt.entry for alt in result.alternatives]
@@ -190,10 +295,7 @@ class Answering(commands.Cog):
             engine, scope = self.bot.engine, self.bot.scopes.scope_for(guild_id)
             ids = [result.entry, *(alt.entry for alt in result.alternatives)]
             options = [(eid, e.title) for eid in ids if eid and (e := engine.entry(eid, scope))]
-            return "Did you mean one of these?", None, pick_view(options)
-        if record:
-            self.bot.records.record_unanswered(guild_id, channel_id, result.question, result.alternatives[0].entry
-                                               if result.alternatives else None, result.score)
+            return "Did you mean one of these?", None, pick_view(options, asker_id)
         return NO_ANSWER_TEXT, None, None
 
     @staticmethod

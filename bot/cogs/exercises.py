@@ -4,7 +4,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._ui import NO_PINGS, Paginator, answer_view, exercise_embed, paged_embeds
+from bot.cogs._ui import GONE_TEXT, NO_PINGS, Paginator, answer_view, exercise_embed, paged_embeds
 from bot.engine.schema import ExerciseEntry
 
 CHOICE_NAME_MAX = 100
@@ -39,6 +39,8 @@ class Exercises(commands.Cog):
                 text += " Did you mean: " + ", ".join(f"**{s}**" for s in suggestions) + "?"
             return await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
         view = engine.view(found.id)
+        if view is None:
+            return await interaction.response.send_message(GONE_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
         await interaction.response.send_message(embed=exercise_embed(view), view=answer_view(view, []),
                                                 allowed_mentions=NO_PINGS)
 

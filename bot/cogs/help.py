@@ -1,13 +1,24 @@
 """/help and /myth (a random myth, or one picked from the list)."""
 
+import asyncio
+import logging
 import random
+from collections.abc import Mapping
 
 import discord
 from discord import app_commands
 from discord.ext import commands
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz, process, utils
 
-from bot.cogs._ui import NO_PINGS, answer_embed, answer_view
+from bot.cogs._ui import GONE_TEXT, NO_PINGS, answer_embed, answer_view
+
+log = logging.getLogger("mythbot.help")
+
+# Discord sends up to 6,000 typed characters per autocomplete event; fuzzy scoring costs grow with them,
+# and no title is longer than this, so only the start of what is typed is read.
+TYPED_MAX = 100
+MAX_CHOICES = 25
+AUTOCOMPLETE_SECONDS = 2.0  # Discord drops autocomplete answers after 3 s; better no suggestions than none late
 
 HELP_TEXT = """\
 **Ask me about training myths** and I'll answer with what the evidence says, how strong it is, and the studies.
@@ -39,6 +50,8 @@ class Help(commands.Cog):
         if not myths:
             return await interaction.response.send_message("No myths are loaded.", ephemeral=True)
         chosen = engine.entry(name, scope) if name else random.choice(myths)
+        if chosen is None and name and engine.entry(name, scope, retired=True) is not None:
+            return await interaction.response.send_message(GONE_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
         if chosen is None or chosen.kind != "myth":
             return await interaction.response.send_message("I don't know that myth; pick one from the list.",
                                                            ephemeral=True, allowed_mentions=NO_PINGS)
@@ -48,13 +61,30 @@ class Help(commands.Cog):
 
     @myth.autocomplete("name")
     async def myth_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        myths = {m.id: m.title for m in self.bot.engine.kb.myths if not m.retired}
-        if current.strip():
-            ranked = process.extract(current, myths, scorer=fuzz.WRatio, limit=25)
-            ids = [key for _, _, key in ranked]
-        else:
-            ids = sorted(myths, key=myths.get)[:25]
-        return [app_commands.Choice(name=myths[i][:100], value=i) for i in ids]
+        titles = self._myth_titles(interaction.guild_id)
+        try:  # bounded work, still off the event loop: a server may have hundreds of myths
+            ids = await asyncio.wait_for(self.bot.workers.match(myth_choices, titles, current), AUTOCOMPLETE_SECONDS)
+        except TimeoutError:
+            log.info("myth autocomplete: matching is busy, no suggestions this time")
+            return []
+        return [app_commands.Choice(name=titles[i][:100], value=i) for i in ids]
+
+    def _myth_titles(self, guild_id: int | None) -> dict[str, str]:
+        """Titles of the myths members of this server may pick: curated and the server's own, none hidden
+        here and none retired."""
+        engine, scope = self.bot.engine, self.bot.scopes.scope_for(guild_id)
+        candidates = [*engine.kb.myths, *(scope.entries.values() if scope else ())]
+        return {m.id: m.title for m in candidates if m.kind == "myth" and engine.entry(m.id, scope) is not None}
+
+
+def myth_choices(titles: Mapping[str, str], typed: str, limit: int = MAX_CHOICES) -> list[str]:
+    """Ids of the myths whose titles best fit what is typed, best first; only the first `TYPED_MAX`
+    characters count, so the work per event is bounded whatever Discord sends."""
+    typed = typed[:TYPED_MAX].strip()
+    if not typed:
+        return sorted(titles, key=titles.__getitem__)[:limit]
+    ranked = process.extract(typed, titles, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit)
+    return [key for _, _, key in ranked]
 
 
 async def setup(bot) -> None:

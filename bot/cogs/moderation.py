@@ -7,15 +7,18 @@ and into the audit log.
 
 Who may use it: Discord hides the group from members without Manage Messages
 (`default_permissions`), but server admins can change that, so every command, button, form and
-autocomplete checks again here: Manage Messages, or a role in `MYTHBOT_MODERATOR_ROLE_IDS`.
+autocomplete checks again here: Manage Messages server-wide (a channel overwrite is not enough: every
+change applies to the whole server), or a role in `MYTHBOT_MODERATOR_ROLE_IDS`.
 """
 
 import asyncio
 import io
 import json
 import logging
-import sqlite3
+import re
+import secrets
 import time
+from collections import Counter
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -25,7 +28,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.engine.engine import Engine
-from bot.engine.gaps import group_gaps
+from bot.engine.gaps import Asked, Gap, group_gaps
+from bot.engine.normalize import normalize
 from bot.engine.render import EntryView, entry_view
 from bot.engine.schema import Entry
 from bot.engine.yamlsafe import Problem
@@ -33,13 +37,15 @@ from bot.settings import Settings
 from bot.storage.drafts import FORM_FIELDS, Draft, draft_of, overflowing_fields
 from bot.storage.guild_store import Actor, Change, ChangeRefused, GuildStore, StoreError
 from bot.storage.records import Records
+from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
 PREFIX = "mythbot:faq"
 PAGE_SIZE = 10
 GAP_LIMIT = 15
-GAP_QUESTIONS = 1000
+GAP_QUESTIONS = 1000  # the most recent unanswered questions a report reads
+GAP_RECHECK = 300  # the most asked different ones among them it re-checks and groups
 MESSAGE_MAX = 1900
 EMBED_TEXT_MAX = 4000
 REFUSAL = "Only moderators can manage the FAQ: it takes the Manage Messages permission or a moderator role."
@@ -56,6 +62,7 @@ class FaqBot(Protocol):
     records: Records
     scopes: GuildStore
     settings: Settings
+    workers: Workers
 
     async def reload_knowledge(self) -> list[Problem]: ...
 
@@ -68,10 +75,13 @@ def may_moderate(manage_messages: bool, role_ids: Iterable[int], moderator_role_
 
 
 def interaction_may_moderate(interaction: discord.Interaction, moderator_role_ids: Iterable[int]) -> bool:
-    """The check for one interaction: guild only, with the member's resolved channel permissions."""
+    """The check for one interaction: guild only, with the member's server-wide permissions.
+
+    Not `interaction.permissions`: those are resolved in the channel, so Manage Messages granted in one
+    channel only would unlock changes that apply to the whole server."""
     if interaction.guild_id is None or not isinstance(interaction.user, discord.Member):
         return False
-    permissions = interaction.permissions
+    permissions = interaction.user.guild_permissions  # roles and ownership; no channel overwrites
     role_ids = (role.id for role in interaction.user.roles)
     return may_moderate(permissions.manage_messages or permissions.administrator, role_ids, moderator_role_ids)
 
@@ -114,13 +124,14 @@ def refused(error: StoreError) -> Outcome:
 
 
 def record_change(bot: FaqBot, guild_id: int, actor: Actor, change: Change) -> None:
-    """Audit log: who, when, what; the entry as saved, so any version can be recovered."""
+    """Audit log: who, when, what; the entry as saved, so any version can be recovered.
+
+    Written in the background by the records worker: the change is already saved, so a locked or
+    broken database costs the audit line (logged as a warning), never the moderator's reply."""
     detail = json.dumps(change.entry.model_dump(mode="json", exclude_defaults=True)) if change.entry else None
-    try:
-        bot.records.audit(guild_id, actor.id, actor.name, change.action, entry_id=change.entry_id, detail=detail)
-    except sqlite3.Error:
-        log.exception("could not write the audit record for %s of %r in guild %s", change.action,
-                      change.entry_id, guild_id)
+    bot.workers.record_soon(f"the audit record of {change.action} {change.entry_id!r} in guild {guild_id}",
+                            bot.records.audit, guild_id, actor.id, actor.name, change.action,
+                            entry_id=change.entry_id, detail=detail)
 
 
 DONE = {
@@ -328,40 +339,75 @@ def moderator_view(bot: FaqBot, guild_id: int, entry_id: str) -> EntryView | Non
     engine = bot.engine
     own = bot.scopes.entry(guild_id, entry_id)
     if own is not None:
-        return engine.view(entry_id, bot.scopes.scope_for(guild_id))
+        return engine.view(entry_id, bot.scopes.scope_for(guild_id), retired=True)
     curated = engine.kb.entries.get(entry_id)
     return entry_view(engine.kb, curated) if curated is not None else None
 
 
 # Gaps, reload, export
 
+_LINK_SCHEME = re.compile(r"\bhttp(s?)(?=:/)", re.IGNORECASE)
+_BRACKET = re.compile(r"\\?[\[\]]")
+_INVITE_HOST = re.compile(r"\b(discord(?:app)?)\.(gg|com|me|io|li)\b", re.IGNORECASE)
+
+
+def members_text(text: str, limit: int) -> str:
+    """A member's words as moderators see them in a report: links broken so they are not clickable
+    (`hxxps://`, `discord[.]gg`: nobody can plant a link or an invite card there) and markdown shown
+    as typed."""
+    text = discord.utils.escape_markdown(clip(text, limit))
+    text = _BRACKET.sub(lambda m: "\\" + m.group(0)[-1], text)  # every one: escape_markdown does the first only
+    return _INVITE_HOST.sub(r"\1[.]\2", _LINK_SCHEME.sub(lambda m: "hxxp" + m.group(1).lower(), text))
+
+
+def questions_to_recheck(asked: list[Asked], cap: int = GAP_RECHECK) -> tuple[list[Asked], int]:
+    """The unanswered questions worth re-checking: those of the `cap` most asked different questions
+    (the same once normalised; ties go to the most recent), and how many different ones there were.
+    Members choose what gets recorded, so the work of a report is capped here, not by them."""
+    keys = [normalize(item.question) for item in asked]
+    counts = Counter(key for key in keys if key)
+    kept = {key for key, _ in counts.most_common(cap)}
+    return [item for item, key in zip(asked, keys, strict=True) if key in kept], len(counts)
+
+
+def open_gaps(engine: Engine, scope, asked: list[Asked]) -> tuple[list[Gap], int, int]:
+    """Groups of the questions that still get no answer from the current knowledge, with how many
+    different questions were re-checked out of how many (runs in the report pool)."""
+    recheck, different = questions_to_recheck(asked)
+    still_open: dict[str, bool] = {}
+    for item in recheck:
+        if item.question not in still_open:
+            still_open[item.question] = engine.ask(item.question, scope=scope).result.status != "answer"
+    gaps = group_gaps([item for item in recheck if still_open[item.question]], limit=GAP_LIMIT)
+    return gaps, min(different, GAP_RECHECK), different
+
+
 async def gaps_report(bot: FaqBot, guild_id: int, days: int = 30) -> Outcome:
-    """The questions nobody got an answer to (and still would not), grouped, most asked first."""
+    """The questions nobody got an answer to (and still would not), grouped, most asked first.
+
+    All of it runs in the report pool (one thread, apart from members' answers), with capped work."""
     since = time.time() - days * 86400
-    asked = await asyncio.to_thread(bot.records.unanswered, guild_id, since, GAP_QUESTIONS)
     scope, engine = bot.scopes.scope_for(guild_id), bot.engine
 
-    def still_open() -> list:
-        verdicts: dict[str, bool] = {}
-        for item in asked:
-            if item.question not in verdicts:
-                verdicts[item.question] = engine.ask(item.question, scope=scope).result.status != "answer"
-        return group_gaps([item for item in asked if verdicts[item.question]], limit=GAP_LIMIT)
+    def build() -> tuple[list[Gap], int, int]:
+        return open_gaps(engine, scope, bot.records.unanswered(guild_id, since, GAP_QUESTIONS))
 
-    gaps = await asyncio.to_thread(still_open)
+    gaps, considered, different = await bot.workers.report(build)
     if not gaps:
         return Outcome(f"No open questions in the last {days} days: everything asked here has an answer now.")
     lines = []
     for gap in gaps:
-        line = f"**{gap.count}×** {discord.utils.escape_markdown(clip(gap.example, 150))}"
+        line = f"**{gap.count}×** {members_text(gap.example, 150)}"
         if gap.wordings:
-            line += "\n  also: " + " · ".join(discord.utils.escape_markdown(clip(w, 80)) for w in gap.wordings)
+            line += "\n  also: " + " · ".join(members_text(w, 80) for w in gap.wordings)
         if gap.closest_entry:
             line += f"\n  closest entry: `{gap.closest_entry}`"
         lines.append(line)
     header = (f"Questions asked here in the last {days} days that got no answer (and still would not), "
-              "most asked first. Each is a candidate for `/faq add`, or a new phrasing for an entry.\n\n")
-    return Outcome(clip(header + "\n".join(lines), EMBED_TEXT_MAX))
+              "most asked first. Each is a candidate for `/faq add`, or a new phrasing for an entry.")
+    if considered < different:
+        header += f" Only the {considered} most asked of {different} different questions were checked."
+    return Outcome(clip(header + "\n\n" + "\n".join(lines), EMBED_TEXT_MAX))
 
 
 def _problem_lines(problems: list[Problem], limit: int = 12) -> str:
@@ -383,10 +429,8 @@ async def reload_knowledge(bot: FaqBot, guild_id: int, actor: Actor) -> Outcome:
     if guild_problems:
         text += ("\n\nThis server's own file has problems; it answers from the newest valid backup until the "
                  f"next change:\n{_problem_lines(guild_problems)}")
-    try:
-        bot.records.audit(guild_id, actor.id, actor.name, "reload", detail=f"{len(problems)} problem(s)")
-    except sqlite3.Error:
-        log.exception("could not write the audit record for a reload in guild %s", guild_id)
+    bot.workers.record_soon(f"the audit record of a reload in guild {guild_id}", bot.records.audit, guild_id,
+                            actor.id, actor.name, "reload", detail=f"{len(problems)} problem(s)")
     return Outcome(clip(text), ok=not problems)
 
 
@@ -454,11 +498,57 @@ async def reply(interaction: discord.Interaction, outcome: Outcome, *, view: dis
         await interaction.response.send_message(**kwargs, ephemeral=True)
 
 
+# A form's custom_id says what it edits, so a submit no live form owns (the bot restarted, or the form
+# outlived its timeout) can still be saved from what Discord sends back; the nonce keeps two open forms apart.
+FORM_ID = re.compile(rf"{PREFIX}:form:[0-9a-f]{{8}}(?::(?P<entry>[a-z0-9-]{{1,64}}))?")
+
+
+def form_id(entry_id: str | None) -> str:
+    return f"{PREFIX}:form:{secrets.token_hex(4)}" + (f":{entry_id}" if entry_id else "")
+
+
+def submitted_values(components: list[dict]) -> dict[str, str]:
+    """custom_id -> value of the text inputs in a modal submission (in action rows or labels)."""
+    values: dict[str, str] = {}
+    for component in components:
+        children = component.get("components") or ([component["component"]] if component.get("component") else [])
+        if children:
+            values.update(submitted_values(children))
+        elif isinstance(component.get("custom_id"), str) and isinstance(component.get("value"), str):
+            values[component["custom_id"]] = component["value"]
+    return values
+
+
+async def save_form(interaction: discord.Interaction, draft: Draft, entry_id: str | None) -> None:
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    outcome = await submit_draft(interaction.client, interaction.guild_id, actor_of(interaction), draft, entry_id)
+    await reply(interaction, outcome, view=None if outcome.ok else FixAndResubmit(draft, entry_id))
+
+
+async def form_failed(interaction: discord.Interaction, error: Exception) -> None:
+    log.error("the FAQ form failed in guild %s", interaction.guild_id, exc_info=error)
+    await reply(interaction, Outcome("Something went wrong and nothing was saved; the details are in the "
+                                     "bot's log.", ok=False))
+
+
+async def save_unowned_form(interaction: discord.Interaction, entry_id: str | None) -> None:
+    """A form submitted after a restart or its timeout: the same checks and save as a live one."""
+    if not await refuse_unless_moderator(interaction):
+        return
+    values = submitted_values((interaction.data or {}).get("components") or [])
+    draft = Draft(**{field.key: values.get(field.key, "") for field in FORM_FIELDS})
+    try:
+        await save_form(interaction, draft, entry_id)
+    except Exception as error:  # like FaqForm.on_error: the moderator hears of it
+        await form_failed(interaction, error)
+
+
 class FaqForm(discord.ui.Modal):
     """The five-field form for `/faq add` and `/faq edit` (a Discord modal holds at most five inputs)."""
 
     def __init__(self, draft: Draft, entry_id: str | None = None) -> None:
-        super().__init__(title="Edit FAQ entry" if entry_id else "New FAQ entry", timeout=1800)
+        super().__init__(title="Edit FAQ entry" if entry_id else "New FAQ entry", timeout=1800,
+                         custom_id=form_id(entry_id))
         self.entry_id = entry_id
         self.inputs: dict[str, discord.ui.TextInput] = {}
         for field in FORM_FIELDS:
@@ -478,16 +568,10 @@ class FaqForm(discord.ui.Modal):
         return await refuse_unless_moderator(interaction)
 
     async def on_submit(self, interaction: discord.Interaction, /) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        draft = self.draft()
-        outcome = await submit_draft(interaction.client, interaction.guild_id, actor_of(interaction), draft,
-                                     self.entry_id)
-        await reply(interaction, outcome, view=None if outcome.ok else FixAndResubmit(draft, self.entry_id))
+        await save_form(interaction, self.draft(), self.entry_id)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
-        log.exception("the FAQ form failed in guild %s", interaction.guild_id, exc_info=error)
-        await reply(interaction, Outcome("Something went wrong and nothing was saved; the details are in the "
-                                         "bot's log.", ok=False))
+        await form_failed(interaction, error)
 
 
 class FixAndResubmit(discord.ui.View):
@@ -500,7 +584,8 @@ class FixAndResubmit(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         return await refuse_unless_moderator(interaction)
 
-    @discord.ui.button(label="Fix and resubmit", style=discord.ButtonStyle.primary)
+    # The text lives in this view only; after a restart the bot says the button expired (discord_app).
+    @discord.ui.button(label="Fix and resubmit", style=discord.ButtonStyle.primary, custom_id=f"{PREFIX}:fix")
     async def reopen(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await interaction.response.send_modal(FaqForm(self.draft, self.entry_id))
 
@@ -604,6 +689,7 @@ def _entry_option(purpose: Purpose):
 class Moderation(commands.GroupCog, group_name="faq", group_description="Manage this server's FAQ (moderators)"):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
+        self._gap_reports: dict[tuple[int, int], asyncio.Task[Outcome]] = {}
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
@@ -613,6 +699,15 @@ class Moderation(commands.GroupCog, group_name="faq", group_description="Manage 
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         return await refuse_unless_moderator(interaction)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Save our forms that no live form owns, instead of letting discord.py drop them silently."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        found = FORM_ID.fullmatch((interaction.data or {}).get("custom_id", ""))
+        if found and not self.bot.live_ui_owns(interaction):
+            await save_unowned_form(interaction, found["entry"])
 
     async def cog_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError):
         if isinstance(error, app_commands.CheckFailure):
@@ -696,9 +791,18 @@ class Moderation(commands.GroupCog, group_name="faq", group_description="Manage 
     @app_commands.describe(days="How far back to look (days)")
     async def gaps(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 30) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        outcome = await gaps_report(self.bot, interaction.guild_id, days)
+        outcome = await self._gaps_report(interaction.guild_id, days)
         embed = discord.Embed(title="Unanswered questions", description=outcome.text)
         await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    def _gaps_report(self, guild_id: int, days: int) -> Awaitable[Outcome]:
+        """The report being built for this server, or a new one: repeated clicks share one report."""
+        key = (guild_id, days)
+        task = self._gap_reports.get(key)
+        if task is None:
+            task = self._gap_reports[key] = asyncio.ensure_future(gaps_report(self.bot, guild_id, days))
+            task.add_done_callback(lambda _: self._gap_reports.pop(key, None))
+        return asyncio.shield(task)  # a moderator who gives up does not cancel it for the others
 
     @app_commands.command(name="reload", description="Re-read the curated knowledge files (kept only if valid)")
     async def reload(self, interaction: discord.Interaction) -> None:

@@ -107,15 +107,22 @@ class Engine:
     def settings(self) -> MatchSettings:
         return self.matcher.settings
 
-    def entry(self, entry_id: str, scope: Scope | None = None) -> Entry | None:
+    def entry(self, entry_id: str, scope: Scope | None = None, *, retired: bool = False) -> Entry | None:
+        """The entry members see under this id: None when it is unknown, hidden in this scope or retired
+        (curated `retired: true` or retired by the guild's moderators). `retired=True` is for moderators."""
         if scope is not None and entry_id in scope.entries:
-            return scope.entries[entry_id]
-        if scope is not None and entry_id in scope.hidden:
+            found = scope.entries[entry_id]
+        elif scope is not None and entry_id in scope.hidden:
             return None
-        return self.kb.entries.get(entry_id)
+        else:
+            found = self.kb.entries.get(entry_id)
+        if found is not None and found.retired and not retired:
+            return None
+        return found
 
-    def view(self, entry_id: str, scope: Scope | None = None) -> EntryView | None:
-        entry = self.entry(entry_id, scope)
+    def view(self, entry_id: str, scope: Scope | None = None, *, retired: bool = False) -> EntryView | None:
+        """What members are shown for an entry (None as for `entry`); `retired=True` is for moderators."""
+        entry = self.entry(entry_id, scope, retired=retired)
         if entry is None:
             return None
         kb = self.kb
@@ -151,7 +158,7 @@ class Engine:
     def find_exercise(self, name: str) -> ExerciseEntry | None:
         """The exercise `name` clearly refers to, or None (then offer `exercise_choices`)."""
         if name.strip().lower() in self.kb.entries:
-            entry = self.kb.entries[name.strip().lower()]
+            entry = self.entry(name.strip().lower())
             return entry if isinstance(entry, ExerciseEntry) else None
         choices = self.exercise_choices(name, limit=2)
         if not choices or choices[0].score < EXERCISE_MATCH_THRESHOLD:

@@ -1,9 +1,11 @@
 """Runtime records in SQLite (WAL): unanswered questions, answer feedback, the moderators' audit log,
 the bot's decisions (for stats) and members' suggestions.
 
-Calls are short and synchronous behind one lock; front ends on the event loop may call them
-directly (a single-row insert) or through `asyncio.to_thread` for reads. `FileRecordStore`
-(bot.storage.file_backend) is the async `RecordStore` over this class.
+Calls are short and synchronous behind one lock. From the event loop, call them off it: writes through
+`bot.workers.record` (one thread, each call with a timeout), reads through a worker pool.
+`FileRecordStore` (bot.storage.file_backend) is the async `RecordStore` over this class.
+A member's record (an unanswered question, a vote) waits at most `MEMBER_WRITE_WAIT` for another
+process holding the database, then fails: the write is lost, the shared writer thread is not.
 
 Tables are created with `CREATE TABLE IF NOT EXISTS`, so an existing data dir gains new ones in place.
 Each mirrors its PostgreSQL twin column for column (tests/storage/test_pg_schema.py checks it).
@@ -86,6 +88,7 @@ RECORDS_FILE = "mythbot.sqlite3"  # in the data dir
 TABLES = ("audit", "unanswered", "feedback", "suggestions", "decisions")
 MAX_QUESTION_CHARS = 500
 DEFAULT_BUSY_TIMEOUT = 10.0  # seconds SQLite waits for another writer before "database is locked"
+MEMBER_WRITE_WAIT = 1.0  # less than the workers' record timeout, so the writer thread is freed first
 
 
 class Records:
@@ -93,14 +96,18 @@ class Records:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._busy_timeout = busy_timeout
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=busy_timeout)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
 
     @contextmanager
-    def _cursor(self) -> Iterator[sqlite3.Cursor]:
+    def _cursor(self, busy_wait: float | None = None) -> Iterator[sqlite3.Cursor]:
+        """The connection, waiting at most `busy_wait` (default: the store's) for another process's lock."""
+        wait = self._busy_timeout if busy_wait is None else min(busy_wait, self._busy_timeout)
         with self._lock:
+            self._db.execute(f"PRAGMA busy_timeout = {round(wait * 1000)}")
             yield self._db.cursor()
 
     def close(self) -> None:
@@ -109,7 +116,7 @@ class Records:
 
     def record_unanswered(self, guild_id: int | None, channel_id: int | None, question: str,
                           best_entry: str | None = None, score: float = 0.0) -> None:
-        with self._cursor() as cur:
+        with self._cursor(MEMBER_WRITE_WAIT) as cur:
             cur.execute(
                 "INSERT INTO unanswered (guild_id, channel_id, question, best_entry, score, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -128,7 +135,7 @@ class Records:
     def record_feedback(self, guild_id: int | None, message_id: int, user_id: int, *, entry_id: str,
                         helpful: bool, question: str | None = None) -> bool:
         """Store one vote per member per answer; a second vote replaces the first. True if new."""
-        with self._cursor() as cur:
+        with self._cursor(MEMBER_WRITE_WAIT) as cur:
             existed = cur.execute("SELECT 1 FROM feedback WHERE message_id = ? AND user_id = ?",
                                   (message_id, user_id)).fetchone()
             cur.execute(

@@ -17,6 +17,7 @@ from tests.cogs.conftest import (
     form_values,
     slash,
 )
+from tests.standin.world import Perm
 from tests.storage.conftest import ANA, numbered_draft
 
 MANAGE_MESSAGES = 1 << 13
@@ -110,6 +111,7 @@ async def test_add_through_the_form_answers_in_this_guild_only(fake_discord, faq
     assert "https://doi.org/10.1186/s12970-021-00412-w" in str(embed["fields"])
     assert answered(faq_bot, guild_id, "does creatine cause bloating") == CREATINE_ID
     assert answered(faq_bot, OTHER_GUILD, "does creatine cause bloating") is None
+    await faq_bot.workers.drain()  # the audit is written in the background
     [record] = faq_bot.records.audit_log(guild_id)
     assert (record.actor_id, record.action, record.entry_id) == (role_moderator.id, "add", CREATINE_ID)
     assert '"verdict": "partly true"' in record.detail
@@ -170,6 +172,7 @@ async def test_remove_asks_first_then_retires_and_restore_brings_back(fake_disco
                                                      user=role_moderator))
     assert restored["content"] == f"Restored `{CREATINE_ID}`: it answers here again."
     assert answered(faq_bot, guild_id, "does creatine cause bloating") == CREATINE_ID
+    await faq_bot.workers.drain()
     assert [r.action for r in faq_bot.records.audit_log(guild_id)] == ["restore", "retire", "add"]
 
 
@@ -262,3 +265,19 @@ def test_choices_rank_prefixes_first_and_fit_discord():
     assert [v for _, v in rank_choices(options, "fat spot")] == ["spot-reduction"]
     assert len(rank_choices(options, "")) == 3
     assert all(len(name) <= 100 for name, _ in rank_choices(options, ""))
+
+
+async def test_manage_messages_in_one_channel_does_not_grant_server_wide_faq_powers(fake_discord, faq_bot, guild_id,
+                                                                                   regular, role_moderator):
+    myths = fake_discord.guild.channel("myths")
+    fake_discord.overwrite(myths, regular, allow=Perm.MANAGE_MESSAGES)  # a helper trusted in #myths only
+    hiding = await slash(fake_discord, "hide", {"id": "spot-reduction"}, user=regular, channel=myths)
+    sent = await hiding.response()
+    assert int(hiding.payload["member"]["permissions"]) & Perm.MANAGE_MESSAGES  # resolved in #myths, as on Discord
+    assert sent.content == REFUSAL
+    assert answered(faq_bot, guild_id, "does spot reduction work") == "spot-reduction"
+    typed = await fake_discord.inject_autocomplete("faq remove", {"id": "spot"}, "id", user=regular, channel=myths)
+    assert (await typed.response()).choices == []
+    fake_discord.overwrite(myths, role_moderator, deny=Perm.MANAGE_MESSAGES)  # the moderator role still counts
+    form = await (await slash(fake_discord, "add", user=role_moderator, channel=myths)).response()
+    assert form.type == MODAL

@@ -95,6 +95,7 @@ async def test_unknown_question_is_recorded_for_moderators(fake_discord, start_b
     await fake_discord.inject_message(general, alice, f"{mention(fake_discord)} best running shoes for flat feet?")
     reply = await fake_discord.wait_for_message(general.id, since=mark)
     assert "don't have a sourced answer" in reply["content"]
+    await bot.workers.drain()  # the record is written in the background, after the reply
     assert [u.question for u in bot.records.unanswered(fake_discord.guild.id)] == ["best running shoes for flat feet?"]
 
 
@@ -105,8 +106,9 @@ async def test_clarify_then_pick_shows_the_answer(fake_discord, start_bot, make_
     await fake_discord.inject_message(general, alice, f"{mention(fake_discord)} squats")
     prompt = await fake_discord.wait_for_message(general.id, since=mark)
     assert prompt["content"].startswith("Did you mean")
-    assert "mythbot:pick:squats-hip-dips" in custom_ids(prompt)
-    click = await fake_discord.inject_component("mythbot:pick:squats-hip-dips", int(prompt["id"]), alice)
+    pick = f"mythbot:pick:squats-hip-dips:{alice.id}"  # only alice, who asked, may pick
+    assert pick in custom_ids(prompt)
+    click = await fake_discord.inject_component(pick, int(prompt["id"]), alice)
     await click.response()
     shown = fake_discord.messages[int(prompt["id"])]
     assert embed_title(shown) == "Will squats fix hip dips?"

@@ -18,7 +18,7 @@ from aiohttp import web
 from . import limits, records
 from .gateway import FakeGateway
 from .records import FLAG_EPHEMERAL, FakeInteraction, Mark, RecordedCall, RecordedFile, call_matches
-from .rest import API_PREFIX, APPLICATION_FLAGS, FLAG_LOADING, RestApi
+from .rest import API_PREFIX, APPLICATION_FLAGS, FLAG_LOADING, Fault, RestApi
 from .world import (
     DM,
     EVERYONE_PERMISSIONS,
@@ -146,6 +146,11 @@ class FakeDiscord:
         """Another bot account in the guild."""
         return self.make_member(name, bot=True)
 
+    def overwrite(self, channel: FakeChannel, user: FakeUser, *, allow: int = 0, deny: int = 0) -> None:
+        """Give `user` extra (or fewer) permissions in `channel` only, like a channel's member overwrite.
+        Interactions in that channel then carry the resolved permissions, as on Discord."""
+        channel.overwrites[user.id] = (int(allow), int(deny))
+
     def dm_channel(self, user: FakeUser) -> FakeChannel:
         """The DM channel between the bot and `user` (created on first use)."""
         if user.id not in self.dm_channels:
@@ -169,6 +174,15 @@ class FakeDiscord:
 
     def guild_create_payload(self) -> Payload:
         return self.guild.to_gateway_payload(self.bot_user.id)
+
+    # -- faults -----------------------------------------------------------------------------------
+
+    def fail_next(self, method: str, pattern: str, status: int, payload: Payload, *,
+                  headers: dict[str, str] | None = None, times: int = 1) -> None:
+        """Answer the next `times` calls matching e.g. ("POST", "/channels/{id}/messages") with `status`
+        and the JSON `payload` (and `headers`) instead of handling them: a 429, a 503... The call is
+        recorded with that status."""
+        self.rest.faults.append(Fault(method.upper(), pattern, status, payload, headers or {}, times))
 
     # -- recording and waiting ----------------------------------------------------------------------
 
@@ -390,7 +404,7 @@ class FakeDiscord:
             payload |= {"user": user.to_payload(), "app_permissions": str(int(EVERYONE_PERMISSIONS)),
                         "authorizing_integration_owners": {"0": "0"}, "context": 1}
         else:
-            guild, permissions = self.guild, str(self.guild.permissions(user.id))
+            guild, permissions = self.guild, str(self.guild.permissions(user.id, channel))
             payload["channel"]["permissions"] = permissions
             payload |= {
                 "guild_id": str(guild.id), "guild": {"id": str(guild.id), "locale": "en-US", "features": []},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import traceback
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
@@ -60,9 +61,22 @@ def reply_unless(query_flag: str | None, payload: Any) -> web.Response:
     return json_reply(payload) if query_flag in ("1", "true", "True") else web.Response(status=204)
 
 
+@dataclass
+class Fault:
+    """An error answer for the next call(s) matching method and path pattern (see `FakeDiscord.fail_next`)."""
+
+    method: str
+    pattern: str
+    status: int
+    payload: Payload
+    headers: dict[str, str]
+    times: int = 1
+
+
 class RestApi:
     def __init__(self, fake: FakeDiscord) -> None:
         self.fake = fake
+        self.faults: list[Fault] = []
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         return [
@@ -100,6 +114,15 @@ class RestApi:
             fake.in_flight -= 1
             await fake.notify()
 
+    def _take_fault(self, call: RecordedCall) -> Fault | None:
+        for fault in self.faults:
+            if records.call_matches(call, fault.method, fault.pattern):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
     async def _respond(self, request: web.Request, handler: Handler, call: RecordedCall) -> web.Response:
         try:
             call.json, call.files = await self._read_body(request)
@@ -108,6 +131,11 @@ class RestApi:
             if not path.startswith(("/interactions/", "/webhooks/")) and \
                     request.headers.get("Authorization") != f"Bot {self.fake.token}":
                 raise ApiError(401, 0, "401: Unauthorized")
+            fault = self._take_fault(call)
+            if fault is not None:
+                response = json_reply(fault.payload, fault.status)
+                response.headers.update(fault.headers)
+                return response
             response = await handler(request)
             assert isinstance(response, web.Response)
             return response

@@ -105,6 +105,8 @@ class FakeChannel:
     type: int = GUILD_TEXT
     position: int = 0
     recipients: list[FakeUser] = field(default_factory=list)
+    # Member overwrites only (user id -> (allow, deny)); role overwrites were not needed.
+    overwrites: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def is_dm(self) -> bool:
@@ -115,7 +117,9 @@ class FakeChannel:
             return {"id": str(self.id), "type": self.type, "last_message_id": None, "flags": 0,
                     "recipients": [user.to_payload() for user in self.recipients]}
         return {"id": str(self.id), "type": self.type, "guild_id": str(self.guild_id), "name": self.name,
-                "position": self.position, "permission_overwrites": [],
+                "position": self.position, "permission_overwrites": [
+                    {"id": str(user_id), "type": 1, "allow": str(allow), "deny": str(deny)}
+                    for user_id, (allow, deny) in self.overwrites.items()],
                 "nsfw": False, "parent_id": None, "topic": None, "last_message_id": None, "rate_limit_per_user": 0,
                 "flags": 0}
 
@@ -157,8 +161,16 @@ class FakeGuild:
         self.members[user.id] = member
         return member
 
-    def permissions(self, user_id: int) -> int:
-        """What @everyone and the member's roles grant (the stand-in has no channel overwrites)."""
+    def permissions(self, user_id: int, channel: FakeChannel | None = None) -> int:
+        """What @everyone and the member's roles grant, then the member's overwrite in `channel` if any
+        (Discord's order; role overwrites are not modelled)."""
+        permissions = self._guild_permissions(user_id)
+        if channel is None or permissions == ALL_PERMISSIONS or user_id not in channel.overwrites:
+            return permissions
+        allow, deny = channel.overwrites[user_id]
+        return (permissions & ~deny) | allow
+
+    def _guild_permissions(self, user_id: int) -> int:
         member = self.members.get(user_id)
         role_ids = {self.id, *(member.role_ids if member else [])}  # the @everyone role's id is the guild's
         permissions = 0

@@ -1,0 +1,167 @@
+"""Members under load, through the real discord.py client: a busy matching pool, a locked or unwritable
+database, a raid in one channel. Nobody who asks is left without an acknowledgement or a reply."""
+
+import asyncio
+import logging
+import sqlite3
+
+import pytest
+
+from bot.cogs.answering import BUSY_TEXT, CHANNEL_REPLIES, STALE_AFTER
+from bot.cogs.help import TYPED_MAX, myth_choices
+from tests.e2e import member_support
+from tests.e2e.member_support import DEFERRED, embed_title, mention
+
+make_bot, matching_gate = member_support.make_bot, member_support.matching_gate  # fixtures
+
+
+async def test_ask_is_acknowledged_in_time_and_answered_while_matching_is_saturated(
+        fake_discord, start_bot, make_bot, matching_gate):
+    bot = make_bot()
+    gate = matching_gate(bot)
+    await start_bot(bot)
+    alice = fake_discord.make_member("alice")
+    await gate.hold()
+    asked = await fake_discord.inject_slash_command("ask", {"question": "does spot reduction work"}, user=alice)
+    acknowledged = await asked.response()  # the stand-in refuses callbacks after Discord's 3 s deadline
+    assert acknowledged.type == DEFERRED
+    await gate.release()
+    answer = await asked.followup(0)
+    assert embed_title(answer) == "Can you burn fat from one spot?"
+
+
+@pytest.fixture
+def database_held(make_bot):
+    """Another connection holding the bot's database, as an admin's sqlite3 shell or a backup tool would."""
+    holders = []
+
+    def hold(bot):
+        holder = sqlite3.connect(bot.settings.data_dir / "mythbot.sqlite3", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        holders.append(holder)
+
+    yield hold
+    for holder in holders:
+        holder.close()
+
+
+async def reply_to(fake, question, since):
+    return await fake.wait_for_message(
+        int(question["channel_id"]), since=since,
+        predicate=lambda m: (m.get("message_reference") or {}).get("message_id") == question["id"])
+
+
+async def unanswerable_then_answerable(fake):
+    """Alice asks what no entry answers, then Bob asks what one does; both replies."""
+    general, alice, bob = fake.guild.channel("general"), fake.make_member("alice"), fake.make_member("bob")
+    mark = fake.mark()
+    unanswerable = await fake.inject_message(general, alice, mention(fake, "best running shoes for flat feet?"))
+    answerable = await fake.inject_message(general, bob, mention(fake, "does spot reduction work"))
+    return await reply_to(fake, unanswerable, mark), await reply_to(fake, answerable, mark)
+
+
+async def test_a_locked_database_costs_no_reply_and_never_freezes_the_bot(fake_discord, start_bot, make_bot,
+                                                                          database_held, caplog):
+    bot = await start_bot(make_bot())
+    database_held(bot)
+    with caplog.at_level(logging.WARNING, logger="bot.workers"):
+        no_answer, answer = await unanswerable_then_answerable(fake_discord)
+        await bot.workers.drain()
+    assert "don't have a sourced answer" in no_answer["content"]
+    assert embed_title(answer) == "Can you burn fat from one spot?"
+    # SQLite gave up by itself (before the workers' timeout), so the shared writer thread is free again.
+    assert "could not record an unanswered question: OperationalError: database is locked" in caplog.text
+
+
+async def test_an_unwritable_database_costs_no_reply(fake_discord, start_bot, make_bot, caplog):
+    bot = await start_bot(make_bot())
+    # SQLite's own refusal to write, as for a file on a read-only mount (as root, chmod would not stop us).
+    bot.records._db.execute("PRAGMA query_only = ON")
+    with caplog.at_level(logging.WARNING, logger="bot.workers"):
+        no_answer, answer = await unanswerable_then_answerable(fake_discord)
+        await bot.workers.drain()
+    assert "don't have a sourced answer" in no_answer["content"]
+    assert embed_title(answer) == "Can you burn fat from one spot?"
+    assert "could not record an unanswered question: OperationalError" in caplog.text
+
+
+async def test_a_vote_on_a_locked_database_is_still_acknowledged(fake_discord, start_bot, make_bot, database_held):
+    bot = await start_bot(make_bot())
+    general, alice = fake_discord.guild.channel("general"), fake_discord.make_member("alice")
+    mark = fake_discord.mark()
+    await fake_discord.inject_message(general, alice, mention(fake_discord, "does spot reduction work"))
+    answer = await fake_discord.wait_for_message(general.id, since=mark)
+    database_held(bot)
+    vote = await fake_discord.inject_component("mythbot:vote:1:spot-reduction", int(answer["id"]), alice)
+    thanks = await vote.response()  # within Discord's 3 s, or the stand-in refuses it
+    assert thanks.ephemeral and "couldn't save your vote" in thanks.content
+
+
+async def test_a_raid_in_one_channel_gets_at_most_the_cap_and_one_busy_notice(fake_discord, start_bot, make_bot):
+    await start_bot(make_bot())
+    general, myths = fake_discord.guild.channel("general"), fake_discord.guild.channel("myths")
+    raiders = [fake_discord.make_member(f"raider{n}") for n in range(20)]
+    mark = fake_discord.mark()
+    for n in range(100):
+        await fake_discord.inject_message(general, raiders[n % 20], mention(fake_discord, "does spot reduction work"))
+    await fake_discord.settle()
+    sent = fake_discord.messages_sent(general.id, since=mark)
+    assert len(sent) <= CHANNEL_REPLIES + 1
+    assert [m["content"] for m in sent].count(BUSY_TEXT) == 1
+    bystander = fake_discord.make_member("bystander")
+    await fake_discord.inject_message(myths, bystander, mention(fake_discord, "how much protein should i eat"))
+    answer = await fake_discord.wait_for_message(myths.id, since=mark)
+    assert embed_title(answer) == "How much protein do I need to build muscle?"
+
+
+class SteppedClock:
+    """A clock the test moves; `read` is set once the bot has read it (first when a message arrives)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.read = asyncio.Event()
+
+    def __call__(self) -> float:
+        self.read.set()
+        return self.now
+
+
+async def test_an_answer_that_waited_too_long_is_dropped_not_sent_late(fake_discord, start_bot, make_bot,
+                                                                        matching_gate):
+    bot = make_bot()
+    gate = matching_gate(bot)
+    await start_bot(bot)
+    clock = bot.get_cog("Answering").clock = SteppedClock()
+    general, alice, bob = fake_discord.guild.channel("general"), *map(fake_discord.make_member, ("alice", "bob"))
+    await gate.hold()
+    mark = fake_discord.mark()
+    await fake_discord.inject_message(general, alice, mention(fake_discord, "does spot reduction work"))
+    await asyncio.wait_for(clock.read.wait(), 10)  # the bot has alice's question
+    clock.now += STALE_AFTER + 1  # alice's question waited behind a saturated matching pool
+    await gate.release()
+    # Questions are matched in turn, so by the time bob's arrives, alice's has been decided.
+    await fake_discord.inject_message(general, bob, mention(fake_discord, "how much protein should i eat"))
+    await fake_discord.wait_for_message(general.id, since=mark)
+    await fake_discord.settle()
+    assert [embed_title(m) for m in fake_discord.messages_sent(general.id, since=mark)] == \
+        ["How much protein do I need to build muscle?"]
+
+
+LONG_TYPED = "will squats fix hip dips".ljust(TYPED_MAX, ".") + "can you burn fat from one spot " * 190
+
+
+def test_myth_suggestions_read_only_the_start_of_what_is_typed(fixture_kb):
+    titles = {m.id: m.title for m in fixture_kb.myths}
+    assert len(LONG_TYPED) <= 6000  # what Discord sends at most
+    assert myth_choices(titles, LONG_TYPED) == myth_choices(titles, LONG_TYPED[:TYPED_MAX])
+    assert myth_choices(titles, LONG_TYPED)[0] == "squats-hip-dips"
+
+
+async def test_myth_autocomplete_on_a_6000_character_value_suggests_what_this_server_may_see(
+        fake_discord, start_bot, make_bot):
+    bot = await start_bot(make_bot())
+    alice = fake_discord.make_member("alice")
+    await bot.scopes.hide(fake_discord.guild.id, "spot-reduction")
+    typed = await fake_discord.inject_autocomplete("myth", {"name": LONG_TYPED}, "name", user=alice)
+    choices = [c["value"] for c in (await typed.response()).choices]
+    assert choices[0] == "squats-hip-dips" and "spot-reduction" not in choices
