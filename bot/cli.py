@@ -200,11 +200,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return chat_fallback(settings)
     if problem := settings.token_problem():
         raise CommandError(problem)
-    from bot.discord_app import StartupError, run_bot
+    from bot.discord_app import StartupError, check_data_dir, run_bot
 
-    _engine(settings)  # a broken knowledge base stops start-up here, with every problem listed
     try:
-        return run_bot(settings)
+        check_data_dir(settings.data_dir)  # before anything writes there (the engine's cache included)
+        engine = _engine(settings)  # a broken knowledge base stops start-up here, with every problem listed
+        return run_bot(settings, engine)
     except StartupError as exc:
         raise CommandError(str(exc)) from None
 

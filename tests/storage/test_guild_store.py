@@ -21,9 +21,9 @@ async def test_an_added_entry_is_answered_in_its_guild_only(store, fixture_engin
     assert answered(fixture_engine, store, GUILD, CREATINE) is None
     change = await store.add(GUILD, creatine_draft(), ANA)
     assert change.action == "add" and change.entry_id == "does-creatine-make-you-bloated"
-    assert answered(fixture_engine, store, GUILD, "does creatine cause bloating") == change.entry_id
-    assert answered(fixture_engine, store, OTHER_GUILD, "does creatine cause bloating") is None
-    assert answered(fixture_engine, store, None, "does creatine cause bloating") is None
+    assert answered(fixture_engine, store, GUILD, "does creatine make you bloated?") == change.entry_id
+    assert answered(fixture_engine, store, OTHER_GUILD, "does creatine make you bloated?") is None
+    assert answered(fixture_engine, store, None, "does creatine make you bloated?") is None
     assert store.scope_for(None) is None
     view = fixture_engine.view(change.entry_id, store.scope_for(GUILD))
     assert view.sources[0].link == "https://doi.org/10.1186/s12970-021-00412-w"
