@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from bot.engine.engine import Engine
-from bot.engine.evaluate import EvalSetError, evaluate, load_eval_set
+from bot.engine.evaluate import EvalSetError, Ranked, as_json, cross_validate, load_eval_set, rank_all, score, tune
 from bot.engine.knowledge import KnowledgeError, validate_paths
 from bot.engine.normalize import MAX_INPUT_CHARS
 from bot.engine.render import as_text
 from bot.engine.schema_export import check_schema, write_schema
+from bot.engine_setup import build_engine
 from bot.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from bot.storage.db_commands import add_db_commands
 
@@ -44,7 +45,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _engine(settings: Settings) -> Engine:
     try:
-        return Engine.from_dir(settings.knowledge_dir, settings.match)
+        return build_engine(settings)
     except KnowledgeError as exc:
         listing = "\n".join(map(str, exc.problems))
         count = len(exc.problems)
@@ -142,12 +143,27 @@ def cmd_exercise(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     engine = _engine(_settings(args))
-    try:
-        questions = load_eval_set(Path(args.file))
-    except EvalSetError as exc:
-        raise CommandError(str(exc)) from None
-    report = evaluate(engine, questions)
-    print(report.to_json() if args.json else report.summary(verbose=args.verbose))
+    sets: dict[str, list[Ranked]] = {}
+    for file in args.files:
+        try:
+            questions = load_eval_set(Path(file))
+        except EvalSetError as exc:
+            raise CommandError(str(exc)) from None
+        sets[file] = rank_all(engine, questions)
+    reports = [score(ranked, engine.settings, name, engine.kb.entries) for name, ranked in sets.items()]
+    if args.cv or args.tune:
+        reports += cross_validate(sets, engine.settings).values()
+    if args.json:
+        print(as_json(reports))
+    else:
+        mode = "fused fuzzy + semantic" if engine.matcher.semantic else "fuzzy only"
+        thresholds = ", ".join(f"{k} {v:g}" for k, v in engine.settings.thresholds().items())
+        print(f"scorer: {mode}; thresholds: {thresholds}")
+        print("\n".join(report.summary(verbose=args.verbose) for report in reports))
+    if args.tune:
+        tuned = tune(list(sets.values()), engine.settings)
+        print("tuned on all sets: " + ", ".join(f"{k} {v:g}" for k, v in tuned.thresholds().items()
+                                                if k != "passive_threshold"), file=sys.stderr)
     return EXIT_OK
 
 
@@ -184,11 +200,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return chat_fallback(settings)
     if problem := settings.token_problem():
         raise CommandError(problem)
-    from bot.discord_app import StartupError, run_bot
+    from bot.discord_app import StartupError, check_data_dir, run_bot
 
-    _engine(settings)  # a broken knowledge base stops start-up here, with every problem listed
     try:
-        return run_bot(settings)
+        check_data_dir(settings.data_dir)  # before anything writes there (the engine's cache included)
+        engine = _engine(settings)  # a broken knowledge base stops start-up here, with every problem listed
+        return run_bot(settings, engine)
     except StartupError as exc:
         raise CommandError(str(exc)) from None
 
@@ -256,10 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("exercise", cmd_exercise, "look up an exercise")
     p.add_argument("name")
     p.add_argument("--json", action="store_true")
-    p = command("eval", cmd_eval, "score the matcher on a labelled question file")
-    p.add_argument("file")
+    p = command("eval", cmd_eval, "score the matcher on labelled question files")
+    p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--json", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true", help="list every miss")
+    p.add_argument("--cv", action="store_true", help="also print figures with thresholds cross-validated (5 folds)")
+    p.add_argument("--tune", action="store_true", help="also print the thresholds that do best on all the files")
     p = command("schema", cmd_schema, "write knowledge/schema.json from the models (or --check it)")
     p.add_argument("--check", action="store_true")
     p = command("sync", cmd_sync, "sync slash commands with Discord (globally, or to one guild)")

@@ -18,6 +18,7 @@ from bot.engine.conversation import ConversationMemory
 from bot.engine.engine import Engine, Scope
 from bot.engine.knowledge import validate_paths
 from bot.engine.yamlsafe import Problem
+from bot.engine_setup import build_engine
 from bot.settings import Settings
 from bot.storage.guild_store import GuildStore
 from bot.storage.records import Records
@@ -130,7 +131,7 @@ class MythBot(commands.Bot):
         """Re-read the curated knowledge off the event loop; keep the old engine if anything is wrong."""
         kb, problems = await asyncio.to_thread(validate_paths, [self.settings.knowledge_dir])
         if not problems:
-            self.engine = await asyncio.to_thread(Engine, kb, self.settings.match)
+            self.engine = await asyncio.to_thread(build_engine, self.settings, kb)
             log.info("reloaded knowledge: %d entries", len(kb.entries))
         else:
             log.warning("reload refused, %d problem(s); the previous knowledge stays in service", len(problems))
@@ -149,7 +150,7 @@ def create_bot(settings: Settings, *, engine: Engine | None = None, records: Rec
 
     Unless `scopes` is given, moderator entries come from a `GuildStore` in the data dir, checked
     against whatever curated knowledge the bot serves at the time (it follows reloads)."""
-    engine = engine or Engine.from_dir(settings.knowledge_dir, settings.match)
+    engine = engine or build_engine(settings)
     records = records or Records(settings.data_dir / "mythbot.sqlite3")
     bot = MythBot(settings, engine, records, scopes or CuratedOnly(), **client_options)
     if scopes is None:
@@ -177,10 +178,10 @@ def check_data_dir(path: Path) -> None:
                            "--data) to a directory the bot's user can write, or fix its permissions") from None
 
 
-def create_bot_for(settings: Settings) -> MythBot:
+def create_bot_for(settings: Settings, engine: Engine | None = None) -> MythBot:
     """`create_bot` for `run` and `sync`: a database that cannot be opened is a StartupError."""
     try:
-        return create_bot(settings)
+        return create_bot(settings, engine=engine)
     except sqlite3.Error as exc:
         raise StartupError(f"the records database in {settings.data_dir} cannot be opened ({exc}): move "
                            "mythbot.sqlite3 aside (a new one is created) or restore it from a backup") from None
@@ -195,8 +196,8 @@ def refusal(exc: discord.HTTPException, *, logged_in: bool) -> str:
             "(MYTHBOT_DEV_GUILD_ID, --guild) and that the bot was invited with the applications.commands scope")
 
 
-async def _run(settings: Settings) -> int:
-    bot = create_bot_for(settings)
+async def _run(settings: Settings, engine: Engine | None) -> int:
+    bot = create_bot_for(settings, engine)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
@@ -229,11 +230,12 @@ def setup_logging(level_name: str) -> None:
         logging.getLogger(name).setLevel(max(level, logging.INFO))
 
 
-def run_bot(settings: Settings) -> int:
-    """Run until stopped; raises StartupError when the bot cannot start."""
+def run_bot(settings: Settings, engine: Engine | None = None) -> int:
+    """Run until stopped (on `engine`, or one built from the settings); raises StartupError when the bot
+    cannot start."""
     check_data_dir(settings.data_dir)
     setup_logging(settings.log_level)
-    return asyncio.run(_run(settings))
+    return asyncio.run(_run(settings, engine))
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> int:

@@ -4,6 +4,7 @@ Every variable is listed, commented, in `.env.example`. A bad value stops start-
 per problem naming the variable; the token's value is never printed.
 """
 
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +12,7 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.engine.matcher import MatchSettings
+from bot.engine.matcher import FUSED_DEFAULTS, FUZZY_DEFAULTS, MatchSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 IdList = Annotated[tuple[int, ...], NoDecode]
@@ -48,10 +49,13 @@ class Settings(BaseSettings):
     moderator_role_ids: IdList = ()
     log_level: str = "INFO"
 
-    answer_threshold: float = Field(default=MatchSettings.answer_threshold, ge=0, le=100)
-    clarify_threshold: float = Field(default=MatchSettings.clarify_threshold, ge=0, le=100)
-    passive_threshold: float = Field(default=MatchSettings.passive_threshold, ge=0, le=100)
-    margin: float = Field(default=MatchSettings.margin, ge=0, le=100)
+    semantic: bool = Field(default=True, description="use the semantic scorer when its extra is installed")
+    # Unset thresholds take the tuned defaults of the scorer in use (fused, or fuzzy alone).
+    answer_threshold: float | None = Field(default=None, ge=0, le=100)
+    clarify_threshold: float | None = Field(default=None, ge=0, le=100)
+    passive_threshold: float | None = Field(default=None, ge=0, le=100)
+    margin: float | None = Field(default=None, ge=0, le=100)
+    agreement_threshold: float | None = Field(default=None, ge=0, le=101)
 
     channel_cooldown: float = Field(default=60.0, ge=0, description="seconds between passive answers in a channel")
     entry_cooldown: float = Field(default=600.0, ge=0, description="seconds before a channel hears the same entry")
@@ -69,7 +73,8 @@ class Settings(BaseSettings):
             return tuple(int(part) for part in parts if part)
         return value
 
-    @field_validator("dev_guild_id", mode="before")
+    @field_validator("dev_guild_id", "answer_threshold", "clarify_threshold", "passive_threshold", "margin",
+                     "agreement_threshold", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -82,14 +87,15 @@ class Settings(BaseSettings):
             raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
+    def match_settings(self, semantic: bool) -> MatchSettings:
+        """The tuned defaults of the scorer in use, with any threshold this deployment overrides."""
+        base = FUSED_DEFAULTS if semantic else FUZZY_DEFAULTS
+        overrides = {name: value for name in base.thresholds() if (value := getattr(self, name)) is not None}
+        return replace(base, **overrides)
+
     @property
-    def match(self) -> MatchSettings:
-        return MatchSettings(
-            answer_threshold=self.answer_threshold,
-            clarify_threshold=self.clarify_threshold,
-            passive_threshold=self.passive_threshold,
-            margin=self.margin,
-        )
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
 
     @property
     def token(self) -> str | None:

@@ -37,7 +37,9 @@ def test_ask_text_reads_like_an_answer():
 
 def test_match_streams_one_object_per_line_in_order():
     questions = ["will squats fix my hip dips", "", "best creatine brand", "squats"]
-    out = mythbot("match", "--json", "--knowledge", str(FIXTURE_KB), stdin="\n".join(questions) + "\n")
+    # The fixture's two squat entries are close; a wide margin makes "squats" a sure "did you mean".
+    out = mythbot("match", "--json", "--knowledge", str(FIXTURE_KB), stdin="\n".join(questions) + "\n",
+                  env={"MYTHBOT_MARGIN": "15"})
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["question"] for r in rows] == questions
     assert [r["status"] for r in rows] == ["answer", "none", "none", "clarify"]
@@ -103,14 +105,30 @@ def test_bad_settings_name_the_variable_and_hide_the_token():
     assert "secret-token-value" not in out.stderr + out.stdout
 
 
-def test_eval_prints_the_figures(tmp_path):
-    labelled = tmp_path / "eval.yaml"
-    labelled.write_text("questions:\n  - {q: will squats fix my hip dips, expect: squats-hip-dips}\n"
-                        "  - {q: best running shoes, expect: none}\n")
-    out = mythbot("eval", str(labelled), "--knowledge", str(FIXTURE_KB))
-    assert out.returncode == 0
-    assert "accuracy (right answer, or silence off topic): 100.0%" in out.stdout
-    assert "wrong answers: 0.0%" in out.stdout and "off-topic answered: 0.0%" in out.stdout
+def test_eval_prints_the_figures_for_each_set_in_either_format(tmp_path):
+    own = tmp_path / "own.yaml"
+    own.write_text("questions:\n  - {q: will squats fix my hip dips, expect: squats-hip-dips}\n"
+                   "  - {q: best running shoes, expect: none}\n")
+    shared = tmp_path / "real.yaml"
+    shared.write_text("- text: how much protein should i eat\n  accept: [protein-intake]\n"
+                      "- text: squats\n  accept: [squats-hip-dips, squats-glute-growth]\n  lenient: true\n"
+                      "- text: best running shoes\n  off_topic: true\n")
+    out = mythbot("eval", str(own), str(shared), "--cv", "--knowledge", str(FIXTURE_KB), "--data", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "direct right (clear questions):  100.0%  (1/1)" in out.stdout
+    assert f"{shared}: 3 questions (1 clear and 1 vague on topic, 1 off topic)" in out.stdout
+    assert f"{shared} (cross-validated)" in out.stdout
+    assert "off-topic answered:                0.0%  (0/1)" in out.stdout
+    rows = json.loads(mythbot("eval", str(shared), "--json", "--knowledge", str(FIXTURE_KB),
+                              "--data", str(tmp_path)).stdout)
+    assert rows[0]["direct_right"] == 100.0 and rows[0]["off_topic"] == 1
+
+
+def test_eval_reports_a_bad_label_with_its_line(tmp_path):
+    shared = tmp_path / "real.yaml"
+    shared.write_text("- text: fine\n  accept: [protein-intake]\n- text: no label here\n")
+    out = mythbot("eval", str(shared), "--knowledge", str(FIXTURE_KB), "--data", str(tmp_path))
+    assert out.returncode == 1 and f"{shared}:3: question 1: needs 'accept' ids or 'off_topic: true'" in out.stderr
 
 
 SHIPPED = str(PROJECT_ROOT / "knowledge")

@@ -21,8 +21,8 @@ def shipped():
 
 def test_committed_schema_matches_the_models():
     assert check_schema(KNOWLEDGE / "schema.json"), "knowledge/schema.json is stale: run `mythbot schema`"
-    assert json.loads((KNOWLEDGE / "schema.json").read_text())["properties"].keys() == {"sources", "myths",
-                                                                                          "exercises"}
+    assert json.loads((KNOWLEDGE / "schema.json").read_text())["properties"].keys() == {
+        "sources", "myths", "exercises", "out_of_scope"}
     assert knowledge_schema()["title"] == "Mythbot knowledge file"
 
 

@@ -22,6 +22,7 @@ from bot.engine.schema import (
     ExerciseEntry,
     KnowledgeFile,
     MythEntry,
+    OutOfScope,
     Source,
     strongest_grade,
 )
@@ -62,6 +63,7 @@ class KnowledgeBase:
     entries: Mapping[str, Entry] = field(default_factory=lambda: MappingProxyType({}))
     sources: Mapping[str, Source] = field(default_factory=lambda: MappingProxyType({}))
     origins: Mapping[str, Origin] = field(default_factory=lambda: MappingProxyType({}))
+    out_of_scope: Mapping[str, OutOfScope] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def myths(self) -> tuple[MythEntry, ...]:
@@ -159,6 +161,8 @@ class _Assembler:
         self.source_origins: dict[str, Origin] = {}
         self.problems: list[Problem] = []
         self.placed: list[tuple[ParsedFile, str, int, Entry]] = []
+        self.out_of_scope: dict[str, OutOfScope] = {}
+        self.placed_topics: list[tuple[ParsedFile, int, OutOfScope]] = []
 
     def add_file(self, parsed: ParsedFile) -> None:
         self.problems.extend(parsed.problems)
@@ -169,6 +173,13 @@ class _Assembler:
         for section in ("myths", "exercises"):
             for i, entry in enumerate(getattr(parsed.content, section)):
                 self._add_entry(parsed, section, i, entry)
+        for i, topic in enumerate(parsed.content.out_of_scope):
+            if topic.id in self.out_of_scope or topic.id in self.base.out_of_scope:
+                where = parsed.origin("out_of_scope", i, "id")
+                self.problems.append(Problem(where.file, where.line, f"duplicate out-of-scope id {topic.id!r}"))
+                continue
+            self.out_of_scope[topic.id] = topic
+            self.placed_topics.append((parsed, i, topic))
 
     def _add_source(self, parsed: ParsedFile, i: int, source: Source) -> None:
         where = parsed.origin("sources", i, "id")
@@ -252,12 +263,20 @@ class _Assembler:
                             at.file, at.line,
                             f"{entry.kind} {entry.id!r}: {field_name[:-1]} {text!r} reads the same as one of "
                             f"{other!r} after normalising; give it to one entry only"))
+        for parsed, i, topic in self.placed_topics:
+            for j, text in enumerate(topic.questions):
+                other = owner.get(normalize(text))
+                if other is not None:
+                    at = parsed.origin("out_of_scope", i, "questions", j)
+                    self.problems.append(Problem(at.file, at.line, f"out-of-scope topic {topic.id!r}: question "
+                                                 f"{text!r} reads the same as one of {other!r}, which answers it"))
 
     def result(self) -> KnowledgeBase:
         return KnowledgeBase(
             entries=MappingProxyType({**self.base.entries, **self.entries}),
             sources=MappingProxyType({**self.base.sources, **self.sources}),
             origins=MappingProxyType({**self.base.origins, **self.origins}),
+            out_of_scope=MappingProxyType({**self.base.out_of_scope, **self.out_of_scope}),
         )
 
 

@@ -260,12 +260,24 @@ class ExerciseEntry(EntryBase):
 Entry = MythEntry | ExerciseEntry
 
 
+class OutOfScope(Model):
+    """A topic members ask about that the knowledge base does not answer (creatine, joint pain, ...).
+
+    Its phrasings teach the matcher what a near miss looks like: when a question is closer to one of
+    these than to any curated entry, the bot says it has no answer rather than answering wrongly."""
+
+    id: Slug
+    title: Title
+    questions: _unique_list(Phrasing, min_length=1)
+
+
 class KnowledgeFile(Model):
     """One YAML file of the knowledge base."""
 
     sources: list[Source] = []
     myths: list[MythEntry] = []
     exercises: list[ExerciseEntry] = []
+    out_of_scope: list[OutOfScope] = []
 
 
 def slugify(text: str) -> str:

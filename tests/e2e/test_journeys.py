@@ -100,7 +100,7 @@ async def test_unknown_question_is_recorded_for_moderators(fake_discord, start_b
 
 
 async def test_clarify_then_pick_shows_the_answer(fake_discord, start_bot, make_bot):
-    await start_bot(make_bot())
+    await start_bot(make_bot(margin=15))  # the fixture's two squat entries: a wide margin makes "squats" ask
     general, alice = fake_discord.guild.channel("general"), fake_discord.make_member("alice")
     mark = fake_discord.mark()
     await fake_discord.inject_message(general, alice, f"{mention(fake_discord)} squats")

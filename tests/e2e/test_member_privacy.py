@@ -23,7 +23,7 @@ async def test_ask_with_no_answer_does_not_republish_the_member_s_text(fake_disc
 
 
 async def test_ask_did_you_mean_is_private_and_does_not_repeat_the_question(fake_discord, start_bot, make_bot):
-    await start_bot(make_bot())
+    await start_bot(make_bot(margin=15))  # a wide margin makes "squats" a sure "did you mean"
     alice = fake_discord.make_member("alice")
     asked = await fake_discord.inject_slash_command("ask", {"question": "squats"}, user=alice)
     said = await asked.response()
@@ -45,7 +45,7 @@ async def test_a_deferred_ask_with_no_answer_does_not_republish_it_either(fake_d
 
 
 async def test_only_the_member_who_asked_can_pick_from_did_you_mean(fake_discord, start_bot, make_bot):
-    await start_bot(make_bot())
+    await start_bot(make_bot(margin=15))  # a wide margin makes "squats" a sure "did you mean"
     general = fake_discord.guild.channel("general")
     alice, mallory = fake_discord.make_member("alice"), fake_discord.make_member("mallory")
     mark = fake_discord.mark()

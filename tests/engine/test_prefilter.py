@@ -39,3 +39,36 @@ SHIPPED = Engine.from_dir(PROJECT_ROOT / "knowledge")
 def test_same_decisions_on_any_mix_of_known_words(words):
     question = " ".join(words)
     assert decisions(SHIPPED, [question], False) == decisions(SHIPPED, [question], True)
+
+
+class HashEmbedder:
+    """Deterministic stand-in vectors: the pruning logic is under test here, not the model."""
+
+    def embed(self, texts):
+        import hashlib
+
+        import numpy as np
+
+        rows = []
+        for text in texts:
+            rng = np.random.default_rng(int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big"))
+            vector = rng.normal(size=384).astype(np.float32)
+            rows.append(vector / np.linalg.norm(vector))
+        return np.stack(rows) if rows else np.zeros((0, 384), np.float32)
+
+
+def test_fused_ranking_equals_an_exhaustive_scan_on_a_zipf_like_base(tmp_path):
+    from bot.engine.matcher import FUSED_DEFAULTS
+
+    base = load_knowledge(generate(tmp_path / "kb", phrasings=3000, zipf=True))
+    engine = Engine(base, FUSED_DEFAULTS, HashEmbedder())
+    probes = QUESTIONS[:60] + [text for text in engine.matcher.index.texts[:300:10]]
+
+    def rankings(exhaustive):
+        engine.matcher.index.exhaustive = exhaustive
+        try:
+            return [engine.matcher.rank(q) for q in probes]
+        finally:
+            engine.matcher.index.exhaustive = False
+
+    assert rankings(False) == rankings(True)

@@ -74,8 +74,8 @@ async def test_an_added_entry_answers_in_its_server_only_and_persists(backend, f
     change = await faq.apply(GUILD, add_entry_op(creatine_entry(), ANA))
     assert change.action == "add" and change.entry_id == CREATINE_ID and change.by == "Ana (5)"
     assert change.entry.stewardship.created_by == "Ana (5)" and change.entry.stewardship.created_at is not None
-    assert answered(fixture_engine, faq, GUILD, "does creatine cause bloating") == CREATINE_ID
-    assert answered(fixture_engine, faq, OTHER_GUILD, "does creatine cause bloating") is None
+    assert answered(fixture_engine, faq, GUILD, "does creatine make you bloated?") == CREATINE_ID
+    assert answered(fixture_engine, faq, OTHER_GUILD, "does creatine make you bloated?") is None
     assert faq.scope_for(None) is None
 
     reopened = await backend.faq()

@@ -21,9 +21,9 @@ async def test_an_added_entry_is_answered_in_its_guild_only(store, fixture_engin
     assert answered(fixture_engine, store, GUILD, CREATINE) is None
     change = await store.add(GUILD, creatine_draft(), ANA)
     assert change.action == "add" and change.entry_id == "does-creatine-make-you-bloated"
-    assert answered(fixture_engine, store, GUILD, "does creatine cause bloating") == change.entry_id
-    assert answered(fixture_engine, store, OTHER_GUILD, "does creatine cause bloating") is None
-    assert answered(fixture_engine, store, None, "does creatine cause bloating") is None
+    assert answered(fixture_engine, store, GUILD, "does creatine make you bloated?") == change.entry_id
+    assert answered(fixture_engine, store, OTHER_GUILD, "does creatine make you bloated?") is None
+    assert answered(fixture_engine, store, None, "does creatine make you bloated?") is None
     assert store.scope_for(None) is None
     view = fixture_engine.view(change.entry_id, store.scope_for(GUILD))
     assert view.sources[0].link == "https://doi.org/10.1186/s12970-021-00412-w"
@@ -46,7 +46,8 @@ async def test_edit_changes_the_entry_and_records_the_editor(store, fixture_engi
     assert edited.entry.verdict == "true" and edited.entry.questions == ["is creatine water weight"]
     assert edited.entry.stewardship.created_by == "Ana (5)" and edited.entry.stewardship.updated_by == "Bo (6)"
     assert answered(fixture_engine, store, GUILD, "is creatine just water weight") == added.entry_id
-    assert normalize("creatine water retention") not in store.scope_for(GUILD).index.texts
+    index = store.scope_for(GUILD).index_for(fixture_engine.matcher, fixture_engine.kb.entries)
+    assert normalize("creatine water retention") not in index.texts
 
 
 async def test_remove_retires_and_restore_brings_back(store, fixture_engine):
