@@ -4,7 +4,7 @@ A `Scope` is what one guild sees: the curated base plus that guild's own entries
 entries its moderators hid. With no scope, only the curated base is used.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -25,7 +25,7 @@ from bot.engine.matcher import (
 )
 from bot.engine.normalize import normalize
 from bot.engine.render import EntryView, entry_view
-from bot.engine.schema import Entry, ExerciseEntry
+from bot.engine.schema import Entry, ExerciseEntry, MythEntry
 
 EXERCISE_MATCH_THRESHOLD = 75.0
 
@@ -140,6 +140,11 @@ class Engine:
         view = self.view(result.entry, scope) if result.status == "answer" and result.entry else None
         return Reply(result, view)
 
+    def for_guild(self, scope: Scope | None) -> "GuildKnowledge":
+        """The one view of the knowledge a server (or a DM, with no scope) gets: every command, button,
+        autocomplete and the console read entries through it, so they all agree."""
+        return GuildKnowledge(self, scope)
+
     def exercise_choices(self, name: str, limit: int = 25) -> list[Scored]:
         """Exercises ranked by how well `name` fits their title, id or aliases (for autocomplete)."""
         query = normalize(name, keep_stopwords=True)
@@ -156,14 +161,88 @@ class Engine:
         return [Scored(eid, score) for eid, score in ranked[:limit]]
 
     def find_exercise(self, name: str) -> ExerciseEntry | None:
-        """The exercise `name` clearly refers to, or None (then offer `exercise_choices`)."""
-        if name.strip().lower() in self.kb.entries:
-            entry = self.entry(name.strip().lower())
-            return entry if isinstance(entry, ExerciseEntry) else None
+        """The curated exercise `name` clearly refers to, or None (then offer `exercise_choices`)."""
+        return self.for_guild(None).find_exercise(name)
+
+MAX_TYPED_CHARS = 100  # of what a member typed into an autocomplete: Discord sends up to 6,000
+
+
+class GuildKnowledge:
+    """What one server sees: curated entries it has not hidden, plus its own; retired ones are gone.
+
+    Moderators' tools that must still see hidden or retired entries read the store and the curated
+    base directly; everything members use goes through here."""
+
+    def __init__(self, engine: Engine, scope: Scope | None) -> None:
+        self.engine = engine
+        self.scope = scope
+
+    def ask(self, question: str, *, passive: bool = False) -> Reply:
+        return self.engine.ask(question, passive=passive, scope=self.scope)
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self.engine.entry(entry_id, self.scope)
+
+    def view(self, entry_id: str) -> EntryView | None:
+        return self.engine.view(entry_id, self.scope)
+
+    def entries(self) -> list[Entry]:
+        """Every entry this server may be shown, by title."""
+        ids = [*self.engine.kb.entries, *(self.scope.entries if self.scope else ())]
+        visible = {entry_id: entry for entry_id in ids if (entry := self.entry(entry_id)) is not None}
+        return sorted(visible.values(), key=lambda e: (e.title.casefold(), e.id))
+
+    def myths(self) -> list[MythEntry]:
+        return [e for e in self.entries() if isinstance(e, MythEntry)]
+
+    def exercises(self) -> list[ExerciseEntry]:
+        return [e for e in self.entries() if isinstance(e, ExerciseEntry)]
+
+    def titles(self, entry_ids: Iterable[str | None]) -> list[tuple[str, str]]:
+        """(id, title) of the given ids this server may be shown, in order (for "did you mean" buttons)."""
+        return [(entry_id, entry.title) for entry_id in entry_ids if entry_id and (entry := self.entry(entry_id))]
+
+    def related_exercises(self, view: EntryView) -> list[str]:
+        """Titles of the exercises an entry links to that this server may be shown."""
+        return [title for entry_id, title in view.related
+                if isinstance(self.entry(entry_id), ExerciseEntry)]
+
+    def myth_choices(self, typed: str, limit: int = 25) -> list[tuple[str, str]]:
+        """(id, title) of myths for an autocomplete: best title matches for what was typed, at most `limit`."""
+        myths = self.myths()
+        query = normalize(typed[:MAX_TYPED_CHARS], keep_stopwords=True)
+        if not query:
+            return [(m.id, m.title) for m in myths[:limit]]
+        titles = [normalize(m.title, keep_stopwords=True) for m in myths]
+        hits = process.extract(query, titles, scorer=fuzz.WRatio, processor=None, limit=limit)
+        return [(myths[i].id, myths[i].title) for _, _, i in hits]
+
+    def exercise_choices(self, typed: str, limit: int = 25) -> list[Scored]:
+        """Exercises this server may be shown, ranked by how well `typed` fits their title, id or aliases."""
+        own = [e for e in (self.scope.entries.values() if self.scope else ()) if isinstance(e, ExerciseEntry)]
+        curated = [c for c in self.engine.exercise_choices(typed[:MAX_TYPED_CHARS], limit=10_000)
+                   if self.entry(c.entry) is not None]
+        query = normalize(typed[:MAX_TYPED_CHARS], keep_stopwords=True)
+        for exercise in own:
+            if self.entry(exercise.id) is None:
+                continue
+            names = [normalize(n, keep_stopwords=True) for n in (exercise.title, *exercise.aliases)]
+            score = max((fuzz.WRatio(query, n, processor=None) for n in names), default=0.0) if query else 0.0
+            curated.append(Scored(exercise.id, score))
+        if not query:
+            titles = {e.id: e.title for e in self.exercises()}
+            return sorted(curated, key=lambda s: titles.get(s.entry, s.entry))[:limit]
+        return sorted(curated, key=lambda s: (-s.score, s.entry))[:limit]
+
+    def find_exercise(self, name: str) -> ExerciseEntry | None:
+        """The exercise `name` clearly refers to (an id, or a clear best name match), or None."""
+        direct = self.entry(name.strip().lower())
+        if isinstance(direct, ExerciseEntry):
+            return direct
         choices = self.exercise_choices(name, limit=2)
         if not choices or choices[0].score < EXERCISE_MATCH_THRESHOLD:
             return None
         if len(choices) > 1 and choices[0].score - choices[1].score < 3:
             return None
-        entry = self.kb.entries[choices[0].entry]
-        return entry if isinstance(entry, ExerciseEntry) else None
+        found = self.entry(choices[0].entry)
+        return found if isinstance(found, ExerciseEntry) else None

@@ -155,6 +155,16 @@ def _strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def _stem(token: str) -> str:
+    """`_singular` until nothing changes ("feelings" -> "feeling" -> "feel"), so normalising twice is a no-op."""
+    for _ in range(4):
+        shorter = _singular(token)
+        if shorter == token:
+            break
+        token = shorter
+    return token
+
+
 def _singular(token: str) -> str:
     if len(token) > 5 and token.endswith("ing"):
         stem = token[:-3]
@@ -197,7 +207,7 @@ def normalize(text: str, *, keep_stopwords: bool = False) -> str:
         words = [word for word in words if word not in STOPWORDS]
     tokens = []
     for raw in _rewrite_phrases(" ".join(words)).split():
-        token = WORDS.get(raw) or WORDS.get(_singular(raw)) or _singular(raw)
+        token = WORDS.get(raw) or WORDS.get(_stem(raw)) or _stem(raw)
         if keep_stopwords or token not in STOPWORDS:
             tokens.append(token)
     return " ".join(tokens)

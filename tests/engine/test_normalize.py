@@ -68,3 +68,8 @@ def test_format_characters_anywhere_never_change_the_result(text, insertions):
         at = position % (len(spiked) + 1)
         spiked = spiked[:at] + char + spiked[at:]
     assert normalize(spiked) == normalize(text)
+
+
+def test_normalising_twice_changes_nothing_even_for_stacked_endings():
+    for text in ("001SING", "feelings", "buildings", "squattings"):
+        assert normalize(normalize(text)) == normalize(text)
