@@ -4,6 +4,7 @@ memory of which topic each member was last answered on, per channel."""
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Literal
 
 FollowUp = Literal["sources", "more", "exercises"]
@@ -36,7 +37,7 @@ def follow_up_intent(text: str) -> FollowUp | None:
 class ConversationMemory:
     """The last entry answered per (user, channel), forgotten after `ttl` seconds; at most `capacity` kept."""
 
-    def __init__(self, ttl: float, capacity: int = 10_000, clock=time.monotonic) -> None:
+    def __init__(self, ttl: float, capacity: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
         self.capacity = capacity
         self.clock = clock

@@ -2,13 +2,13 @@
 
 import time
 from collections import OrderedDict, deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 
 class Cooldowns:
     """Remembers when each key last fired; `ready` says whether `seconds` have passed since."""
 
-    def __init__(self, capacity: int = 50_000, clock=time.monotonic) -> None:
+    def __init__(self, capacity: int = 50_000, clock: Callable[[], float] = time.monotonic) -> None:
         self.capacity = capacity
         self.clock = clock
         self._last: OrderedDict[Hashable, float] = OrderedDict()
@@ -27,7 +27,8 @@ class Cooldowns:
 class FloodLimit:
     """At most `limit` events per key in any `window` seconds (a sliding window)."""
 
-    def __init__(self, limit: int, window: float, capacity: int = 50_000, clock=time.monotonic) -> None:
+    def __init__(self, limit: int, window: float, capacity: int = 50_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
         self.window = window
         self.capacity = capacity

@@ -91,10 +91,9 @@ class Embedder:
             size = max(1, min(32, BATCH_TOKENS // len(group[0][1])))
             for start in range(0, len(group), size):
                 batch = group[start : start + size]
-                ids = np.array([tokens for _, tokens in batch], dtype=np.int64)
-                ones = np.ones_like(ids)
-                hidden = self._session.run(None, {"input_ids": ids, "attention_mask": ones,
-                                                  "token_type_ids": np.zeros_like(ids)})[0]
+                tokens = np.array([ids for _, ids in batch], dtype=np.int64)
+                hidden = self._session.run(None, {"input_ids": tokens, "attention_mask": np.ones_like(tokens),
+                                                  "token_type_ids": np.zeros_like(tokens)})[0]
                 pooled = hidden.mean(axis=1)
                 pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
                 out[[position for position, _ in batch]] = pooled

@@ -110,6 +110,7 @@ class Engine:
     def entry(self, entry_id: str, scope: Scope | None = None, *, retired: bool = False) -> Entry | None:
         """The entry members see under this id: None when it is unknown, hidden in this scope or retired
         (curated `retired: true` or retired by the guild's moderators). `retired=True` is for moderators."""
+        found: Entry | None
         if scope is not None and entry_id in scope.entries:
             found = scope.entries[entry_id]
         elif scope is not None and entry_id in scope.hidden:

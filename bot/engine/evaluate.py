@@ -16,9 +16,15 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from bot.engine.matcher import MatchSettings, Ranking, decide
 from bot.engine.yamlsafe import Problem, YamlRefused, parse_yaml, read_limited
+
+if TYPE_CHECKING:
+    from bot.engine.engine import Engine
 
 OFF_TOPIC = "none"
 
@@ -68,7 +74,7 @@ def load_eval_set(path: Path) -> list[Labelled]:
         raise EvalSetError(path, 1, f"cannot read file: {exc.strerror or exc}") from None
     data = parsed.data
     nested = isinstance(data, dict)
-    rows = data.get("questions") if nested else data
+    rows = data.get("questions") if isinstance(data, dict) else data
     if not isinstance(rows, list):
         raise EvalSetError(path, 1, "expected a list of questions, or a mapping with a 'questions' list")
     labelled = []
@@ -113,7 +119,7 @@ class Report:
                      "off_topic_answered"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         counts = {"questions": self.on_topic + self.off_topic, "clear_on_topic": self.clear,
                   "on_topic": self.on_topic, "off_topic": self.off_topic}
         return {"set": self.name, **counts, **{k: round(v, 1) for k, v in self.figures.items()}}
@@ -142,7 +148,7 @@ class Ranked:
     ranking: Ranking
 
 
-def rank_all(engine, questions: Iterable[Labelled]) -> list[Ranked]:
+def rank_all(engine: "Engine", questions: Iterable[Labelled]) -> list[Ranked]:
     return [Ranked(item, engine.matcher.rank(item.question)) for item in questions]
 
 
@@ -184,7 +190,7 @@ def score(ranked: Sequence[Ranked], cfg: MatchSettings, name: str = "", known: I
     return report
 
 
-def evaluate(engine, questions: list[Labelled], name: str = "") -> Report:
+def evaluate(engine: "Engine", questions: list[Labelled], name: str = "") -> Report:
     return score(rank_all(engine, questions), engine.settings, name, engine.kb.entries)
 
 
@@ -210,8 +216,6 @@ class _Compiled:
     It mirrors `score` (a test keeps the two equal)."""
 
     def __init__(self, ranked: Sequence[Ranked]) -> None:
-        import numpy as np
-
         n = len(ranked)
         self.scores = np.zeros((n, 3))
         self.accepted = np.zeros((n, 3), dtype=bool)
@@ -239,7 +243,7 @@ class _Compiled:
         on, clear = ~self.off, ~self.off & ~self.lenient
         right = answered & self.accepted[:, 0]
 
-        def rate(mask, of) -> float:
+        def rate(mask: np.ndarray, of: np.ndarray) -> float:
             return 100.0 * int(mask.sum()) / int(of.sum()) if of.any() else 0.0
 
         return {"direct_right": rate(right & clear, clear),

@@ -54,8 +54,8 @@ class _Wording:
     key: str
     count: int = 0
     last_asked: float = 0.0
-    texts: Counter = field(default_factory=Counter)
-    entries: Counter = field(default_factory=Counter)
+    texts: Counter[str] = field(default_factory=Counter)
+    entries: Counter[str] = field(default_factory=Counter)
 
     def add(self, item: Asked) -> None:
         self.count += 1
@@ -76,7 +76,7 @@ class _Group:
 
     def gap(self) -> Gap:
         count = sum(m.count for m in self.members)
-        entries: Counter = sum((m.entries for m in self.members), Counter())
+        entries: Counter[str] = sum((m.entries for m in self.members), Counter())
         ranked = sorted(self.members, key=lambda m: (-m.count, -m.last_asked))
         return Gap(
             example=ranked[0].text,
@@ -111,7 +111,9 @@ def _common_words(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     matched = exact.total()
     for word in (left - exact).elements():
         others = unmatched.get(word[:PREFIX])
-        match = next((i for i, other in enumerate(others) if _same_word(word, other)), None) if others else None
+        if not others:
+            continue
+        match = next((i for i, other in enumerate(others) if _same_word(word, other)), None)
         if match is not None:
             matched += 1
             del others[match]
@@ -152,7 +154,7 @@ class _Index:
 
     @staticmethod
     def _tokens(words: tuple[str, ...]) -> list[tuple[str, int]]:
-        seen: Counter = Counter()
+        seen: Counter[str] = Counter()
         tokens = []
         for word in words:
             stem = word[:PREFIX]
@@ -166,7 +168,7 @@ class _Index:
 
     def candidates(self, words: tuple[str, ...], work: GroupingWork) -> list[int]:
         """Groups sharing a probed word, those sharing the most first, capped."""
-        shared: Counter = Counter()
+        shared: Counter[int] = Counter()
         budget = MAX_POSTINGS_PER_QUESTION
         for token in self._prefix(words):
             postings = self.groups.get(token, ())[:budget]

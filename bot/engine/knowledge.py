@@ -12,6 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from bot.engine.normalize import normalize
 from bot.engine.schema import (
@@ -87,7 +88,7 @@ def _field_path(loc: tuple[str | int, ...]) -> str:
     return text
 
 
-def _describe(error: dict, data: object) -> str:
+def _describe(error: ErrorDetails, data: object) -> str:
     loc = tuple(error["loc"])
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing":
@@ -265,11 +266,12 @@ class _Assembler:
                             f"{other!r} after normalising; give it to one entry only"))
         for parsed, i, topic in self.placed_topics:
             for j, text in enumerate(topic.questions):
-                other = owner.get(normalize(text))
-                if other is not None:
+                answered_by = owner.get(normalize(text))
+                if answered_by is not None:
                     at = parsed.origin("out_of_scope", i, "questions", j)
-                    self.problems.append(Problem(at.file, at.line, f"out-of-scope topic {topic.id!r}: question "
-                                                 f"{text!r} reads the same as one of {other!r}, which answers it"))
+                    message = (f"out-of-scope topic {topic.id!r}: question {text!r} reads the same as one of "
+                               f"{answered_by!r}, which answers it")
+                    self.problems.append(Problem(at.file, at.line, message))
 
     def result(self) -> KnowledgeBase:
         return KnowledgeBase(

@@ -23,9 +23,9 @@ import math
 import re
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, Union
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -34,7 +34,7 @@ from bot.engine.normalize import MAX_INPUT_CHARS, normalize
 from bot.engine.schema import Entry
 
 if TYPE_CHECKING:
-    from bot.engine.embeddings import Embedder
+    from bot.engine.schema import OutOfScope
 
 Status = Literal["answer", "clarify", "none"]
 
@@ -104,7 +104,7 @@ class MatchResult:
     alternatives: tuple[Scored, ...] = field(default=())
     out_of_scope: str | None = None  # the known off-topic subject the question was closest to, if any
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "question": self.question,
             "status": self.status,
@@ -129,7 +129,30 @@ class Embeds(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def entry_document(entry: "Entry | Topic | Taught") -> str:
+class Indexable(Protocol):
+    """What the index reads of an entry, an out-of-scope topic or a guild's taught phrasings."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def phrasings(self) -> tuple[str, ...]: ...
+
+    @property
+    def keywords(self) -> Sequence[str]: ...
+
+    @property
+    def retired(self) -> bool: ...
+
+
+# A word's phrasing positions: a growable int array, or a read-only slice of a snapshot's array.
+Postings = Union["array[int]", np.ndarray]
+
+
+def entry_document(entry: Indexable) -> str:
     """What the semantic scorer reads as an entry's gist besides its phrasings: title and short answer."""
     if isinstance(entry, Taught):
         return entry.document
@@ -171,7 +194,7 @@ class Taught:
 TOPIC_PREFIX = "~"
 
 
-def topics_of(out_of_scope: Iterable) -> list[Topic]:
+def topics_of(out_of_scope: Iterable["OutOfScope"]) -> list[Topic]:
     return [Topic(TOPIC_PREFIX + t.id, t.title, tuple(t.questions)) for t in out_of_scope]
 
 
@@ -190,7 +213,8 @@ class PhrasingIndex:
     An entry's phrasings sit next to each other (`spans`), postings are compact integer arrays, and
     word weights (IDF across entries) are derived on demand, so adding an entry rebuilds nothing."""
 
-    def __init__(self, entries: Iterable[Entry], unseen_weight: float = 1.0, embedder: Embeds | None = None) -> None:
+    def __init__(self, entries: Iterable[Indexable], unseen_weight: float = 1.0,
+                 embedder: Embeds | None = None) -> None:
         self.unseen_weight = unseen_weight
         self.embedder = embedder
         self.exhaustive = False  # True runs WRatio on every entry that shares a word (tests compare)
@@ -200,7 +224,7 @@ class PhrasingIndex:
         self._owners = array("i")
         self._starts = array("i")
         self._ends = array("i")
-        self.postings: dict[str, array] = {}
+        self.postings: dict[str, Postings] = {}
         self._by_prefix: dict[str, set[str]] = defaultdict(set)
         self.frequency: Counter[str] = Counter()  # in how many entries each word appears
         self.vocabulary: list[str] = []
@@ -215,7 +239,7 @@ class PhrasingIndex:
 
     # -- building -----------------------------------------------------------------------------------
 
-    def add_all(self, entries: Sequence["Entry | Topic"]) -> None:
+    def add_all(self, entries: Sequence[Indexable]) -> None:
         """Index entries; with an embedder, their phrasings are embedded in one batch."""
         fresh = [entry for entry in entries if entry.id not in self.entry_position]
         raw = [text for entry in fresh for text in self._add_text(entry)]
@@ -225,11 +249,11 @@ class PhrasingIndex:
             self._documents.append(np.asarray(vectors[len(raw):], dtype=np.float32))
             self._vector_array = self._document_array = None
 
-    def add(self, entry: Entry) -> None:
+    def add(self, entry: Indexable) -> None:
         """Index one more entry (a moderator's new entry): its words, and its embeddings if semantic."""
         self.add_all([entry])
 
-    def _add_text(self, entry: "Entry | Topic") -> list[str]:
+    def _add_text(self, entry: Indexable) -> list[str]:
         position = len(self.entry_ids)
         self.entry_ids.append(entry.id)
         self.entry_position[entry.id] = position
@@ -403,7 +427,7 @@ class Matcher:
     """Answers questions from a curated index, optionally with a guild's own index on top."""
 
     def __init__(self, entries: Iterable[Entry], settings: MatchSettings | None = None,
-                 embedder: "Embedder | Embeds | None" = None, out_of_scope: Iterable = (),
+                 embedder: Embeds | None = None, out_of_scope: Iterable["OutOfScope"] = (),
                  index: PhrasingIndex | None = None) -> None:
         self.settings = settings or (FUSED_DEFAULTS if embedder is not None else FUZZY_DEFAULTS)
         self.embedder = embedder
@@ -415,7 +439,7 @@ class Matcher:
     def semantic(self) -> bool:
         return self.embedder is not None and self.settings.semantic_weight > 0
 
-    def new_index(self, entries: Iterable[Entry]) -> PhrasingIndex:
+    def new_index(self, entries: Iterable[Indexable]) -> PhrasingIndex:
         """An index for a guild's own entries, scored the same way as the curated one."""
         return PhrasingIndex(entries, self.settings.unseen_weight, self.embedder)
 
@@ -437,7 +461,8 @@ class Matcher:
         parts = _parts(question)
         if not parts:
             return Ranking()
-        vectors = self._query_embedder.embed(parts) if self.semantic and self.embedder is not None else None
+        embedder = self._query_embedder
+        vectors = embedder.embed(parts) if self.semantic and embedder is not None else None
         best: dict[str, float] = {}
         agreed: dict[str, bool] = {}
         cfg = self.settings
@@ -649,7 +674,7 @@ def _parts(question: str) -> list[str]:
     return [whole[:MAX_WHOLE_CHARS], *(asking + others)[:MAX_SENTENCES]]
 
 
-def _descending(bounds: list[np.ndarray], first: int = 64):
+def _descending(bounds: list[np.ndarray], first: int = 64) -> Iterator[tuple[float, int, int]]:
     """(bound, layer number, position) over every finite bound of every layer, highest first.
 
     Large layers are walked in chunks (a partial sort), because the walk usually stops early."""
@@ -660,7 +685,7 @@ def _descending(bounds: list[np.ndarray], first: int = 64):
     yield from heapq.merge(*streams, key=lambda item: -item[0])
 
 
-def _chunks(bound: np.ndarray, live: np.ndarray, number: int, size: int):
+def _chunks(bound: np.ndarray, live: np.ndarray, number: int, size: int) -> Iterator[tuple[float, int, int]]:
     remaining = live
     while len(remaining):
         if len(remaining) > size:
@@ -673,7 +698,7 @@ def _chunks(bound: np.ndarray, live: np.ndarray, number: int, size: int):
         size *= 4
 
 
-def _batches(stream, first: int):
+def _batches(stream: Iterator[tuple[float, int, int]], first: int) -> Iterator[list[tuple[float, int, int]]]:
     """Consecutive lists from `stream`, growing in size: scoring many entries in one call is cheaper."""
     size = first
     while batch := list(itertools.islice(stream, size)):

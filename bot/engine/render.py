@@ -1,10 +1,10 @@
 """Turn entries into plain, front-end-neutral views (the Discord cog and the CLI both draw these)."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.engine.knowledge import KnowledgeBase
-from bot.engine.schema import Entry, ExerciseEntry, MythEntry, Source
+from bot.engine.schema import Entry, MythEntry, Source
 
 VERDICT_LABELS = {
     "myth": "❌ Myth",
@@ -32,7 +32,7 @@ class SourceView:
     link: str | None
     short: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str | None]:
         return {"id": self.id, "citation": self.citation, "short": self.short or self.citation, "link": self.link}
 
 
@@ -52,8 +52,8 @@ class EntryView:
     related: tuple[tuple[str, str], ...] = ()
     exercise: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
-        data = {
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
             "id": self.id, "kind": self.kind, "title": self.title, "verdict": self.verdict,
             "evidence": self.evidence, "answer": self.body, "more": self.more, "safety": self.safety,
             "sources": [s.to_dict() for s in self.sources],
@@ -127,21 +127,18 @@ def source_views(kb: KnowledgeBase, entry: Entry) -> tuple[SourceView, ...]:
 
 def entry_view(kb: KnowledgeBase, entry: Entry) -> EntryView:
     related = tuple((r.id, r.title) for r in kb.related_of(entry) if not r.retired)
-    common = {
-        "id": entry.id, "kind": entry.kind, "title": entry.title, "evidence": entry.evidence,
-        "evidence_label": EVIDENCE_LABELS[entry.evidence], "sources": source_views(kb, entry), "related": related,
-        "safety": entry.safety,
-    }
+    view = EntryView(id=entry.id, kind=entry.kind, title=entry.title, body="", evidence=entry.evidence,
+                     evidence_label=EVIDENCE_LABELS[entry.evidence], safety=entry.safety,
+                     sources=source_views(kb, entry), related=related)
     if isinstance(entry, MythEntry):
-        return EntryView(**common, body=entry.answer, more=entry.more, verdict=entry.verdict,
-                         verdict_label=VERDICT_LABELS[entry.verdict])
-    assert isinstance(entry, ExerciseEntry)
+        return replace(view, body=entry.answer, more=entry.more, verdict=entry.verdict,
+                       verdict_label=VERDICT_LABELS[entry.verdict])
     details = {
         "muscles": tuple(entry.muscles), "secondary_muscles": tuple(entry.secondary_muscles),
         "equipment": tuple(entry.equipment), "steps": tuple(entry.steps), "cues": tuple(entry.cues),
         "mistakes": tuple(entry.mistakes), "easier": tuple(entry.easier), "harder": tuple(entry.harder),
     }
-    return EntryView(**common, body=entry.summary, more=entry.evidence_summary, exercise=details)
+    return replace(view, body=entry.summary, more=entry.evidence_summary, exercise=details)
 
 
 def _plain(text: str) -> str:

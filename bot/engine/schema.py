@@ -100,17 +100,24 @@ def _not_blank(value: str) -> str:
     return value
 
 
-def _text(max_length: int) -> type[str]:
-    return Annotated[
-        str, StringConstraints(max_length=max_length, strip_whitespace=True), AfterValidator(_not_blank)
-    ]
+_NOT_BLANK = AfterValidator(_not_blank)
 
-
+# Text fields: stripped, never blank, at most so many characters (the limits follow Discord's embeds).
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]
 SourceId = Annotated[str, StringConstraints(pattern=SOURCE_ID_PATTERN, max_length=64)]
-Title = _text(TITLE_MAX)
-Phrasing = _text(PHRASING_MAX)
-ListItem = _text(LIST_ITEM_MAX)
+Title = Annotated[str, StringConstraints(max_length=TITLE_MAX, strip_whitespace=True), _NOT_BLANK]
+Phrasing = Annotated[str, StringConstraints(max_length=PHRASING_MAX, strip_whitespace=True), _NOT_BLANK]
+ListItem = Annotated[str, StringConstraints(max_length=LIST_ITEM_MAX, strip_whitespace=True), _NOT_BLANK]
+Tag = Annotated[str, StringConstraints(max_length=40, strip_whitespace=True), _NOT_BLANK]
+Keyword = Annotated[str, StringConstraints(max_length=60, strip_whitespace=True), _NOT_BLANK]
+Name = Annotated[str, StringConstraints(max_length=80, strip_whitespace=True), _NOT_BLANK]
+Journal = Annotated[str, StringConstraints(max_length=300, strip_whitespace=True), _NOT_BLANK]
+Authors = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True), _NOT_BLANK]
+Notes = Annotated[str, StringConstraints(max_length=2000, strip_whitespace=True), _NOT_BLANK]
+Answer = Annotated[str, StringConstraints(max_length=ANSWER_MAX, strip_whitespace=True), _NOT_BLANK]
+More = Annotated[str, StringConstraints(max_length=MORE_MAX, strip_whitespace=True), _NOT_BLANK]
+Summary = Annotated[str, StringConstraints(max_length=SUMMARY_MAX, strip_whitespace=True), _NOT_BLANK]
+Safety = Annotated[str, StringConstraints(max_length=SAFETY_MAX, strip_whitespace=True), _NOT_BLANK]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=500)]
 
 
@@ -124,12 +131,19 @@ def _unique(values: list[str]) -> list[str]:
     return values
 
 
-def _unique_list(item: object, *, min_length: int = 0, max_length: int = 200) -> object:
-    return Annotated[
-        list[item],  # type: ignore[valid-type]
-        Field(min_length=min_length, max_length=max_length),
-        AfterValidator(_unique),
-    ]
+_UNIQUE = AfterValidator(_unique)
+
+# Lists whose items must differ (case-insensitively), with their length limits.
+Phrasings = Annotated[list[Phrasing], Field(min_length=0, max_length=200), _UNIQUE]
+RequiredPhrasings = Annotated[list[Phrasing], Field(min_length=1, max_length=200), _UNIQUE]
+Keywords = Annotated[list[Keyword], Field(min_length=0, max_length=200), _UNIQUE]
+SourceIds = Annotated[list[SourceId], Field(min_length=0, max_length=200), _UNIQUE]
+Links = Annotated[list[Url], Field(min_length=0, max_length=10), _UNIQUE]
+Related = Annotated[list[Slug], Field(min_length=0, max_length=25), _UNIQUE]
+Tags = Annotated[list[Tag], Field(min_length=0, max_length=25), _UNIQUE]
+Muscles = Annotated[list[Name], Field(min_length=1, max_length=10), _UNIQUE]
+Names = Annotated[list[Name], Field(min_length=0, max_length=10), _UNIQUE]
+Supports = Annotated[list[ListItem], Field(min_length=0, max_length=12), _UNIQUE]
 
 
 class Model(BaseModel):
@@ -141,12 +155,12 @@ class Source(Model):
 
     id: SourceId
     title: Title
-    authors: _text(500) | None = None
-    short_author: _text(80) | None = Field(
+    authors: Authors | None = None
+    short_author: Name | None = Field(
         default=None, description="How short citations name the authors when they cannot be shortened from "
                                   "`authors`, e.g. an organisation's short name ('ASERF').")
-    journal: _text(300) | None = None
-    journal_abbrev: _text(80) | None = Field(
+    journal: Journal | None = None
+    journal_abbrev: Name | None = Field(
         default=None, description="The journal's NLM abbreviation ('Front Physiol'), used in short citations.")
     year: int | None = Field(default=None, ge=1800, le=2100)
     volume: str | None = None
@@ -164,9 +178,9 @@ class Source(Model):
         default=None,
         description="Only for a review or meta-analysis whose studies are all of one weaker design, e.g. a "
                     "systematic review of EMG studies: that design. Grades then count the review as that design.")
-    supports: _unique_list(ListItem, max_length=12) = Field(
+    supports: Supports = Field(
         default=[], description="What the source actually found, as the vetted bibliography words it.")
-    notes: _text(2000) | None = None
+    notes: Notes | None = None
 
     @model_validator(mode="after")
     def _reviewed_design_is_for_reviews(self) -> "Source":
@@ -213,16 +227,16 @@ class Stewardship(Model):
 class EntryBase(Model):
     id: Slug
     title: Title
-    questions: _unique_list(Phrasing, min_length=1)
-    aliases: _unique_list(Phrasing) = []
-    keywords: _unique_list(_text(60)) = []
+    questions: RequiredPhrasings
+    aliases: Phrasings = []
+    keywords: Keywords = []
     evidence: EvidenceGrade = Field(description=GRADE_RULE)
-    sources: _unique_list(SourceId) = []
-    links: _unique_list(Url, max_length=10) = []
-    related: _unique_list(Slug, max_length=25) = []
-    tags: _unique_list(_text(40), max_length=25) = Field(
+    sources: SourceIds = []
+    links: Links = []
+    related: Related = []
+    tags: Tags = Field(
         default=[], description=f"Topics. An entry tagged {_SAFETY_TAGS_TEXT} must carry a `safety` note.")
-    safety: _text(SAFETY_MAX) | None = Field(
+    safety: Safety | None = Field(
         default=None,
         description="Shown prominently with the answer: when to see a clinician and which symptoms are an "
                     "emergency. Plain text, 2-4 short sentences, common medical guidance only. Required for "
@@ -239,22 +253,22 @@ class EntryBase(Model):
 class MythEntry(EntryBase):
     kind: Literal["myth"] = "myth"
     verdict: Verdict
-    answer: _text(ANSWER_MAX)
-    more: _text(MORE_MAX) | None = None
+    answer: Answer
+    more: More | None = None
 
 
 class ExerciseEntry(EntryBase):
     kind: Literal["exercise"] = "exercise"
-    summary: _text(SUMMARY_MAX)
-    muscles: _unique_list(_text(80), min_length=1, max_length=10)
-    secondary_muscles: _unique_list(_text(80), max_length=10) = []
-    equipment: _unique_list(_text(80), max_length=10) = []
+    summary: Summary
+    muscles: Muscles
+    secondary_muscles: Names = []
+    equipment: Names = []
     steps: list[ListItem] = Field(min_length=1, max_length=12)
     cues: list[ListItem] = Field(default=[], max_length=12)
     mistakes: list[ListItem] = Field(default=[], max_length=12)
     easier: list[ListItem] = Field(default=[], max_length=8)
     harder: list[ListItem] = Field(default=[], max_length=8)
-    evidence_summary: _text(SUMMARY_MAX)
+    evidence_summary: Summary
 
 
 Entry = MythEntry | ExerciseEntry
@@ -268,7 +282,7 @@ class OutOfScope(Model):
 
     id: Slug
     title: Title
-    questions: _unique_list(Phrasing, min_length=1)
+    questions: RequiredPhrasings
 
 
 class KnowledgeFile(Model):

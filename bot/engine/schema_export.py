@@ -2,13 +2,14 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 from bot.engine.schema import KnowledgeFile
 
 SCHEMA_ID = "https://mythbot.invalid/knowledge.schema.json"
 
 
-def knowledge_schema() -> dict:
+def knowledge_schema() -> dict[str, Any]:
     schema = KnowledgeFile.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID

@@ -17,12 +17,13 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from bot.engine.knowledge import KnowledgeBase, Origin, knowledge_files
-from bot.engine.matcher import PhrasingIndex
+from bot.engine.matcher import Embeds, PhrasingIndex
 from bot.engine.schema import Entry, OutOfScope, Source
 
 log = logging.getLogger(__name__)
@@ -109,13 +110,13 @@ def _arrays(index: PhrasingIndex) -> dict[str, np.ndarray]:
 def _write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
     temporary = path.with_name(path.name + ".tmp")
     with temporary.open("wb") as handle:
-        np.savez(handle, **arrays)
+        np.savez(handle, allow_pickle=False, **arrays)
     os.replace(temporary, path)
 
 
 # -- reading -------------------------------------------------------------------------------------------
 
-def load(directory: Path, key: str, embedder) -> tuple[KnowledgeBase, PhrasingIndex] | None:
+def load(directory: Path, key: str, embedder: Embeds | None) -> tuple[KnowledgeBase, PhrasingIndex] | None:
     """The knowledge and index saved under `key`, or None when there is no usable snapshot."""
     meta_path, arrays_path = _paths(directory, key)
     if not meta_path.is_file() or not arrays_path.is_file():
@@ -133,7 +134,7 @@ def load(directory: Path, key: str, embedder) -> tuple[KnowledgeBase, PhrasingIn
 class _LazyEntries(Mapping[str, Entry]):
     """Entries validated when first read: a restart need not validate 10,000 entries to answer one."""
 
-    def __init__(self, raw: list[dict]) -> None:
+    def __init__(self, raw: list[dict[str, Any]]) -> None:
         self._raw = {item["id"]: item for item in raw}
         self._done: dict[str, Entry] = {}
         self._lock = threading.Lock()
@@ -156,7 +157,7 @@ class _LazyEntries(Mapping[str, Entry]):
         return entry_id in self._raw
 
 
-def _knowledge(meta: dict) -> KnowledgeBase:
+def _knowledge(meta: dict[str, Any]) -> KnowledgeBase:
     return KnowledgeBase(
         entries=_LazyEntries(meta["entries"]),
         sources=MappingProxyType({source.id: source for source in _SOURCES.validate_python(meta["sources"])}),
@@ -165,7 +166,7 @@ def _knowledge(meta: dict) -> KnowledgeBase:
     )
 
 
-def _index(meta: dict, arrays: dict[str, np.ndarray], embedder) -> PhrasingIndex:
+def _index(meta: dict[str, Any], arrays: dict[str, np.ndarray], embedder: Embeds | None) -> PhrasingIndex:
     semantic = embedder is not None
     if semantic != ("vectors" in arrays):
         raise ValueError("snapshot made with another scorer")

@@ -72,7 +72,8 @@ def _invalid_scalar(node: yaml.ScalarNode, exc: Exception) -> str:
     if len(node.value) > _SHOWN_CHARS:
         shown = f"{node.value[:_SHOWN_CHARS]!r}... ({len(node.value):,} characters)"
     reason = str(exc) if isinstance(exc, ValueError) and kind == "date" else ""
-    implicit = not node.style and _RESOLVER.resolve(yaml.ScalarNode, node.value, (True, False)) == node.tag
+    resolved = _RESOLVER.resolve(yaml.ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
+    implicit = not node.style and resolved == node.tag
     hint = "; quote it if it is meant as text" if implicit else ""
     return f"invalid {kind} {shown}" + (f" ({reason})" if reason else "") + hint
 
@@ -169,9 +170,9 @@ class _Builder:
         finally:
             self.scalars.constructed_objects.pop(node, None)  # PyYAML caches every node; we need none
 
-    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict:
-        result: dict = {}
-        first_line: dict = {}
+    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[object, object]:
+        result: dict[object, object] = {}
+        first_line: dict[object, int] = {}
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if key_node.tag == f"{_CORE}merge":
@@ -182,7 +183,8 @@ class _Builder:
             if key in result:
                 raise YamlRefused(line, f"duplicate key {key!r} (first at line {first_line[key]})")
             first_line[key] = line
-            result[key] = self.build(value_node, (*path, key), depth + 1)
+            step = key if isinstance(key, str | int) else str(key)
+            result[key] = self.build(value_node, (*path, step), depth + 1)
         return result
 
 
@@ -192,10 +194,11 @@ def parse_yaml(text: str | bytes) -> ParsedYaml:
     if size > MAX_FILE_BYTES:
         raise YamlRefused(1, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
     if isinstance(text, bytes):
+        raw = text
         try:
-            text = text.decode("utf-8-sig")
+            text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            line = text[: exc.start].count(b"\n") + 1
+            line = raw[: exc.start].count(b"\n") + 1
             raise YamlRefused(line, f"file is not valid UTF-8 text (byte {exc.start})") from None
     try:
         documents = list(yaml.compose_all(text, Loader=_Loader))
