@@ -17,6 +17,7 @@ from bot.engine.normalize import MAX_INPUT_CHARS
 from bot.engine.render import as_text
 from bot.engine.schema_export import check_schema, write_schema
 from bot.engine_setup import build_engine
+from bot.reports_cli import add_report_commands
 from bot.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from bot.storage.db_commands import add_db_commands
 
@@ -283,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true")
     p = command("sync", cmd_sync, "sync slash commands with Discord (globally, or to one guild)")
     p.add_argument("--guild", type=int, metavar="ID")
+    add_report_commands(command, common)
     add_db_commands(command("db", None, "PostgreSQL: upgrade the schema, import a data dir into it, export it back"))
     parser.set_defaults(handler=cmd_run)
     return parser

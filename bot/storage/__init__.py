@@ -24,9 +24,10 @@ expected_revision)`, `remove_entry`, `restore_entry`, `hide_entry`, `unhide_entr
 `train(entry_id, phrasings, actor)`, `untrain(...)`. A form remembers `revision_of(entry)` when it
 opens; if the stored entry differs when it is saved, the edit raises `Conflict` and saves nothing.
 
-Reads for answering (`scope_for`, `state`) are in memory. Another process's change shows after
-`refresh(guild_id)`; with PostgreSQL, `PgFaqStore.listen(callback)` calls back with the server id of
-every committed change (and, after a lost connection, of every server that changed meanwhile).
+Reads for answering (`scope_for`, `state`) are in memory; `guild_ids()` reads from storage every
+server that saved something of its own. Another process's change shows after `refresh(guild_id)`;
+with PostgreSQL, `PgFaqStore.listen(callback)` calls back with the server id of every committed change
+(and, after a lost connection, of every server that changed meanwhile).
 
 What is stored:
 - Files: `<data>/guilds/<id>.yaml` (entries, `hidden:`, `trained: {entry_id: [phrasings]}`),

@@ -228,6 +228,10 @@ class FaqStore(Protocol):
     async def refresh(self, guild_id: int) -> None:
         """Re-read one server into memory when another process changed it (cheap when nothing did)."""
 
+    async def guild_ids(self) -> list[int]:
+        """Every server that ever saved something of its own (entries, hidden ids, taught phrasings),
+        ascending, read from storage. Nothing is ever deleted, so a server stays listed."""
+
     async def close(self) -> None: ...
 
 

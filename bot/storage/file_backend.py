@@ -65,6 +65,9 @@ class FileFaqStore:
     async def refresh(self, guild_id: int) -> None:
         await self.guilds.reload(guild_id)
 
+    async def guild_ids(self) -> list[int]:
+        return await asyncio.to_thread(self.guilds.guild_ids)
+
     async def close(self) -> None:
         """Nothing is held open between changes."""
 

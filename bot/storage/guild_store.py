@@ -34,6 +34,7 @@ from bot.storage.base import (
     Operation,
     Revision,
     SaveFailed,
+    StorageError,
     StoreError,
     newest_first,
 )
@@ -132,6 +133,14 @@ class GuildStore:
             log.warning("guild %s: %s (fix it with /faq edit or /faq remove)", guild_id, problem)
         self._states[int(guild_id)] = GuildState.of(parsed.content, parsed.name)
         return problems
+
+    def guild_ids(self) -> list[int]:
+        """Every guild with a file here (`<guild id>.yaml`), ascending; raises `StorageError` if unreadable."""
+        try:
+            names = [p.name for p in self.directory.glob("*.yaml")] if self.directory.is_dir() else []
+        except OSError as exc:
+            raise StorageError(f"cannot list the servers' files ({exc.strerror or exc})") from None
+        return sorted(int(stem) for name in names if (stem := name.removesuffix(".yaml")).isdigit())
 
     def load_all(self) -> list[Problem]:
         """Read every guild file in the data dir (at start, before the bot connects). Never raises."""

@@ -252,6 +252,23 @@ async def test_hiding_an_entry_with_taught_phrasings_is_allowed_and_keeps_them(b
     assert (await backend.faq()).state(GUILD).trained == {"spot-reduction": (LOVE_HANDLES,)}
 
 
+async def test_guild_ids_lists_every_server_that_saved_something_from_storage(backend):
+    faq = await backend.faq()
+    assert await faq.guild_ids() == []
+    await faq.apply(OTHER_GUILD, train("spot-reduction", [LOVE_HANDLES], ANA))
+    await faq.apply(GUILD, hide_entry("spot-reduction"))
+    with pytest.raises(ChangeRefused):
+        await faq.apply(333, remove_entry("no-such-entry", ANA))  # refused: nothing saved, not listed
+    await (await backend.records()).record_decision(444, 1, "none", None, 0.0)  # records are not entries
+    assert await faq.guild_ids() == [GUILD, OTHER_GUILD]
+
+    other_process = await backend.faq()
+    await other_process.apply(555, add_entry_op(creatine_entry(), BO))
+    assert await faq.guild_ids() == [GUILD, OTHER_GUILD, 555]  # read from storage, not this process's memory
+    await faq.apply(OTHER_GUILD, untrain("spot-reduction", [LOVE_HANDLES], ANA))
+    assert await faq.guild_ids() == [GUILD, OTHER_GUILD, 555]  # emptied, still known
+
+
 async def test_another_process_change_shows_after_refresh(backend):
     mine, theirs = await backend.faq(), await backend.faq()
     await mine.apply(GUILD, add_entry_op(creatine_entry(), ANA))

@@ -304,6 +304,12 @@ class PgFaqStore:
             versions = dict(await _fetch(conn, "SELECT guild_id, version FROM guild_versions"))
         return sorted(g for g in {*versions, *self._versions} if versions.get(g) != self._versions.get(g))
 
+    async def guild_ids(self) -> list[int]:
+        # A row in guild_versions is made by the first change a server saves and never removed.
+        async with self._reading() as conn:
+            return [guild_id for (guild_id,) in await _fetch(conn, "SELECT guild_id FROM guild_versions "
+                                                                   "ORDER BY guild_id")]
+
     def scope_for(self, guild_id: int | None) -> Scope | None:
         if guild_id is None:
             return None
