@@ -134,7 +134,7 @@ def related_exercises_text(engine: Engine, view: EntryView, scope: Scope | None)
 
 
 def _scope_of(interaction: discord.Interaction) -> Scope | None:
-    return interaction.client.scopes.scope_for(interaction.guild_id)  # type: ignore[attr-defined]
+    return interaction.client.faq.scope_for(interaction.guild_id)  # type: ignore[attr-defined]
 
 
 def _view_for(interaction: discord.Interaction, entry_id: str) -> EntryView | None:

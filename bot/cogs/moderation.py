@@ -1,9 +1,9 @@
 """`/faq`: moderators keep this server's FAQ from inside Discord.
 
-The work is done by plain functions over the bot's engine, records and `GuildStore` (the first half
-of this module, testable without Discord); the cog's callbacks only read the interaction, call one of
-them and send what it returns. Every change goes through `GuildStore` (validated, atomic, per guild)
-and into the audit log.
+The work is done by plain functions over the bot's engine and its two stores, `FaqStore` and
+`RecordStore` (the first half of this module, testable without Discord); the cog's callbacks only read
+the interaction, call one of them and send what it returns. Every change is an operation the `FaqStore`
+applies (validated, atomic, per guild) and goes into the audit log.
 
 Who may use it: Discord hides the group from members without Manage Messages
 (`default_permissions`), but server admins can change that, so every command, button, form and
@@ -34,9 +34,9 @@ from bot.engine.render import EntryView, entry_view
 from bot.engine.schema import Entry
 from bot.engine.yamlsafe import Problem
 from bot.settings import Settings
+from bot.storage.base import Actor, Change, ChangeRefused, FaqStore, RecordStore, StorageError
 from bot.storage.drafts import FORM_FIELDS, Draft, draft_of, overflowing_fields
-from bot.storage.guild_store import Actor, Change, ChangeRefused, GuildStore, StoreError
-from bot.storage.records import Records
+from bot.storage.operations import add_entry, edit_entry, hide_entry, remove_entry, restore_entry, unhide_entry
 from bot.workers import Workers
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,8 @@ class FaqBot(Protocol):
     """What the moderation code needs from the bot (`MythBot` provides it)."""
 
     engine: Engine
-    records: Records
-    scopes: GuildStore
+    faq: FaqStore
+    records: RecordStore
     settings: Settings
     workers: Workers
 
@@ -116,7 +116,7 @@ def clip(text: str, limit: int = MESSAGE_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def refused(error: StoreError) -> Outcome:
+def refused(error: StorageError) -> Outcome:
     if isinstance(error, ChangeRefused) and len(error.problems) > 1:
         lines = "\n".join(f"- {problem}" for problem in error.problems)
         return Outcome(clip(f"Nothing was changed. Please fix:\n{lines}"), ok=False)
@@ -147,7 +147,7 @@ DONE = {
 async def _change(bot: FaqBot, guild_id: int, actor: Actor, making: Awaitable[Change]) -> Outcome:
     try:
         change = await making
-    except StoreError as error:
+    except StorageError as error:
         return refused(error)
     record_change(bot, guild_id, actor, change)
     text = DONE[change.action].format(id=change.entry_id)
@@ -159,30 +159,29 @@ async def _change(bot: FaqBot, guild_id: int, actor: Actor, making: Awaitable[Ch
 
 async def submit_draft(bot: FaqBot, guild_id: int, actor: Actor, draft: Draft, entry_id: str | None = None) -> Outcome:
     """Save what the form held: a new entry, or an edit of `entry_id`."""
-    store = bot.scopes
-    making = store.edit(guild_id, entry_id, draft, actor) if entry_id else store.add(guild_id, draft, actor)
-    return await _change(bot, guild_id, actor, making)
+    operation = edit_entry(entry_id, draft, actor) if entry_id else add_entry(draft, actor)
+    return await _change(bot, guild_id, actor, bot.faq.apply(guild_id, operation))
 
 
-async def remove_entry(bot: FaqBot, guild_id: int, actor: Actor, entry_id: str) -> Outcome:
-    return await _change(bot, guild_id, actor, bot.scopes.remove(guild_id, entry_id, actor))
+async def retire(bot: FaqBot, guild_id: int, actor: Actor, entry_id: str) -> Outcome:
+    return await _change(bot, guild_id, actor, bot.faq.apply(guild_id, remove_entry(entry_id, actor)))
 
 
-async def restore_entry(bot: FaqBot, guild_id: int, actor: Actor, entry_id: str) -> Outcome:
-    return await _change(bot, guild_id, actor, bot.scopes.restore(guild_id, entry_id, actor))
+async def restore(bot: FaqBot, guild_id: int, actor: Actor, entry_id: str) -> Outcome:
+    return await _change(bot, guild_id, actor, bot.faq.apply(guild_id, restore_entry(entry_id, actor)))
 
 
-async def hide_entry(bot: FaqBot, guild_id: int, actor: Actor, entry_id: str) -> Outcome:
-    return await _change(bot, guild_id, actor, bot.scopes.hide(guild_id, entry_id))
+async def hide(bot: FaqBot, guild_id: int, actor: Actor, entry_id: str) -> Outcome:
+    return await _change(bot, guild_id, actor, bot.faq.apply(guild_id, hide_entry(entry_id)))
 
 
-async def unhide_entry(bot: FaqBot, guild_id: int, actor: Actor, entry_id: str) -> Outcome:
-    return await _change(bot, guild_id, actor, bot.scopes.unhide(guild_id, entry_id))
+async def unhide(bot: FaqBot, guild_id: int, actor: Actor, entry_id: str) -> Outcome:
+    return await _change(bot, guild_id, actor, bot.faq.apply(guild_id, unhide_entry(entry_id)))
 
 
 def edit_form(bot: FaqBot, guild_id: int, entry_id: str) -> Draft | Outcome:
     """The form prefilled for `/faq edit`, or why it cannot be edited from Discord."""
-    own = bot.scopes.entry(guild_id, entry_id)
+    own = bot.faq.state(guild_id).entries.get(entry_id)
     if own is None and entry_id in bot.engine.kb.entries:
         return Outcome(f"`{entry_id}` is a curated entry: read-only from Discord. `/faq hide` it here and "
                        "`/faq add` your own version, or propose the change for knowledge/.", ok=False)
@@ -207,7 +206,7 @@ class RemovalPrompt:
 
 def removal_prompt(bot: FaqBot, guild_id: int, entry_id: str) -> RemovalPrompt | Outcome:
     """What `/faq remove` asks before doing it: retire our own entry, or hide a curated one here."""
-    state = bot.scopes.state(guild_id)
+    state = bot.faq.state(guild_id)
     own = state.entries.get(entry_id)
     if own is not None:
         if own.retired:
@@ -239,7 +238,7 @@ def _kind_tag(entry: Entry) -> tuple[str, ...]:
 
 
 def faq_rows(bot: FaqBot, guild_id: int, which: Listing = "all") -> list[Row]:
-    state = bot.scopes.state(guild_id)
+    state = bot.faq.state(guild_id)
     curated = bot.engine.kb.entries
     rows: list[Row] = []
     own = sorted(state.entries.values(), key=lambda e: e.title.casefold())
@@ -278,7 +277,7 @@ def faq_page(bot: FaqBot, guild_id: int, which: Listing = "all", number: int = 0
 
 def candidates(bot: FaqBot, guild_id: int, purpose: Purpose) -> list[tuple[str, str]]:
     """(id, title) of the entries a command can act on, for autocomplete."""
-    state = bot.scopes.state(guild_id)
+    state = bot.faq.state(guild_id)
     own = list(state.entries.values())
     curated = [e for e in bot.engine.kb.entries.values() if not e.retired and e.id not in state.entries]
     chosen: list[Entry] = {
@@ -317,7 +316,7 @@ def rank_choices(options: Iterable[tuple[str, str]], typed: str, limit: int = 25
 
 def entry_status(bot: FaqBot, guild_id: int, entry_id: str) -> str | None:
     """A line saying whose entry it is, whether it answers here, and who changed it when."""
-    state = bot.scopes.state(guild_id)
+    state = bot.faq.state(guild_id)
     own = state.entries.get(entry_id)
     if own is None:
         if entry_id not in bot.engine.kb.entries:
@@ -337,9 +336,9 @@ def entry_status(bot: FaqBot, guild_id: int, entry_id: str) -> str | None:
 def moderator_view(bot: FaqBot, guild_id: int, entry_id: str) -> EntryView | None:
     """The card of an entry as moderators see it: this server's own, or curated even when hidden here."""
     engine = bot.engine
-    own = bot.scopes.entry(guild_id, entry_id)
+    own = bot.faq.state(guild_id).entries.get(entry_id)
     if own is not None:
-        return engine.view(entry_id, bot.scopes.scope_for(guild_id), retired=True)
+        return engine.view(entry_id, bot.faq.scope_for(guild_id), retired=True)
     curated = engine.kb.entries.get(entry_id)
     return entry_view(engine.kb, curated) if curated is not None else None
 
@@ -387,12 +386,12 @@ async def gaps_report(bot: FaqBot, guild_id: int, days: int = 30) -> Outcome:
 
     All of it runs in the report pool (one thread, apart from members' answers), with capped work."""
     since = time.time() - days * 86400
-    scope, engine = bot.scopes.scope_for(guild_id), bot.engine
-
-    def build() -> tuple[list[Gap], int, int]:
-        return open_gaps(engine, scope, bot.records.unanswered(guild_id, since, GAP_QUESTIONS))
-
-    gaps, considered, different = await bot.workers.report(build)
+    scope, engine = bot.faq.scope_for(guild_id), bot.engine
+    try:
+        asked = await bot.records.unanswered(guild_id, since, GAP_QUESTIONS)
+    except StorageError as error:
+        return Outcome(f"Could not read the unanswered questions: {error}", ok=False)
+    gaps, considered, different = await bot.workers.report(open_gaps, engine, scope, asked)
     if not gaps:
         return Outcome(f"No open questions in the last {days} days: everything asked here has an answer now.")
     lines = []
@@ -420,7 +419,7 @@ def _problem_lines(problems: list[Problem], limit: int = 12) -> str:
 async def reload_knowledge(bot: FaqBot, guild_id: int, actor: Actor) -> Outcome:
     """Re-read the curated YAML (kept only if valid) and this server's file."""
     problems = await bot.reload_knowledge()
-    guild_problems = await bot.scopes.reload(guild_id)
+    guild_problems = await bot.faq.reload(guild_id)
     if problems:
         text = ("The curated knowledge has problems, so the bot keeps answering with what it had loaded. "
                 f"Fix these and run `/faq reload` again:\n{_problem_lines(problems)}")
@@ -435,7 +434,7 @@ async def reload_knowledge(bot: FaqBot, guild_id: int, actor: Actor) -> Outcome:
 
 
 async def export_entries(bot: FaqBot, guild_id: int) -> Outcome:
-    text, count = await asyncio.to_thread(bot.scopes.export_yaml, guild_id)
+    text, count = await bot.faq.export_yaml(guild_id)
     if count == 0:
         return Outcome("This server has no entries of its own to export yet.", ok=False)
     return Outcome(f"{count} entr{'y' if count == 1 else 'ies'} from this server, in the curated format. Review "
@@ -608,7 +607,7 @@ class ConfirmRemoval(discord.ui.DynamicItem[discord.ui.Button],
         return await refuse_unless_moderator(interaction)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        outcome = await remove_entry(interaction.client, interaction.guild_id, actor_of(interaction), self.entry_id)
+        outcome = await retire(interaction.client, interaction.guild_id, actor_of(interaction), self.entry_id)
         await reply(interaction, outcome, edit=True)
 
 
@@ -749,7 +748,7 @@ class Moderation(commands.GroupCog, group_name="faq", group_description="Manage 
     @app_commands.autocomplete(entry_id=_entry_option("restore"))
     async def restore(self, interaction: discord.Interaction, entry_id: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await reply(interaction, await restore_entry(self.bot, interaction.guild_id, actor_of(interaction), entry_id))
+        await reply(interaction, await restore(self.bot, interaction.guild_id, actor_of(interaction), entry_id))
 
     @app_commands.command(name="hide", description="Stop a curated entry answering in this server")
     @app_commands.rename(entry_id="id")
@@ -757,7 +756,7 @@ class Moderation(commands.GroupCog, group_name="faq", group_description="Manage 
     @app_commands.autocomplete(entry_id=_entry_option("hide"))
     async def hide(self, interaction: discord.Interaction, entry_id: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await reply(interaction, await hide_entry(self.bot, interaction.guild_id, actor_of(interaction), entry_id))
+        await reply(interaction, await hide(self.bot, interaction.guild_id, actor_of(interaction), entry_id))
 
     @app_commands.command(name="unhide", description="Let a hidden curated entry answer in this server again")
     @app_commands.rename(entry_id="id")
@@ -765,7 +764,7 @@ class Moderation(commands.GroupCog, group_name="faq", group_description="Manage 
     @app_commands.autocomplete(entry_id=_entry_option("unhide"))
     async def unhide(self, interaction: discord.Interaction, entry_id: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await reply(interaction, await unhide_entry(self.bot, interaction.guild_id, actor_of(interaction), entry_id))
+        await reply(interaction, await unhide(self.bot, interaction.guild_id, actor_of(interaction), entry_id))
 
     @app_commands.command(name="list", description="List the FAQ entries of this server and the curated ones")
     @app_commands.describe(which="Which entries to list", page="Page to start on")
@@ -815,6 +814,4 @@ class Moderation(commands.GroupCog, group_name="faq", group_description="Manage 
 
 
 async def setup(bot: commands.Bot) -> None:
-    if not isinstance(getattr(bot, "scopes", None), GuildStore):
-        raise TypeError("the moderation cog needs bot.scopes to be a GuildStore (see create_bot)")
     await bot.add_cog(Moderation(bot))

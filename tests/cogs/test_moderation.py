@@ -7,6 +7,7 @@ from bot.cogs.moderation import (
     rank_choices,
 )
 from bot.engine.knowledge import parse_text
+from bot.storage.operations import add_entry
 from tests.cogs.conftest import (
     AUTOCOMPLETE,
     CHANNEL_MESSAGE,
@@ -32,8 +33,13 @@ CREATINE_ID = "does-creatine-make-you-bloated"
 OTHER_GUILD = 222
 
 
+def guild_file(bot, guild_id):
+    """Where the default backend keeps a server's entries: nothing may be written for a refused change."""
+    return bot.settings.data_dir / "guilds" / f"{guild_id}.yaml"
+
+
 def answered(bot, guild_id, question):
-    result = bot.engine.ask(question, scope=bot.scopes.scope_for(guild_id)).result
+    result = bot.engine.ask(question, scope=bot.faq.scope_for(guild_id)).result
     return result.entry if result.status == "answer" else None
 
 
@@ -62,7 +68,7 @@ async def test_members_without_the_permission_or_role_are_refused_every_command(
     sent = await (await slash(fake_discord, command, options, user=regular)).response()
     assert sent.type == CHANNEL_MESSAGE
     assert sent.content == REFUSAL and sent.flags == EPHEMERAL
-    assert faq_bot.scopes.scope_for(guild_id) is None and not faq_bot.scopes.path(guild_id).exists()
+    assert faq_bot.faq.scope_for(guild_id) is None and not guild_file(faq_bot, guild_id).exists()
 
 
 async def test_the_group_is_guild_only_and_hidden_from_members_by_default(fake_discord, faq_bot, role_moderator):
@@ -112,7 +118,7 @@ async def test_add_through_the_form_answers_in_this_guild_only(fake_discord, faq
     assert answered(faq_bot, guild_id, "does creatine cause bloating") == CREATINE_ID
     assert answered(faq_bot, OTHER_GUILD, "does creatine cause bloating") is None
     await faq_bot.workers.drain()  # the audit is written in the background
-    [record] = faq_bot.records.audit_log(guild_id)
+    [record] = await faq_bot.records.audit_log(guild_id)
     assert (record.actor_id, record.action, record.entry_id) == (role_moderator.id, "add", CREATINE_ID)
     assert '"verdict": "partly true"' in record.detail
 
@@ -126,7 +132,7 @@ async def test_a_refused_form_names_the_field_and_offers_to_reopen_it(fake_disco
     assert "Verdict / evidence: 'very strong' is not an evidence grade" in refused["content"]
     retry = refused["components"][0]["components"][0]
     assert retry["label"] == "Fix and resubmit"
-    assert not faq_bot.scopes.path(guild_id).exists()
+    assert not guild_file(faq_bot, guild_id).exists()
     click = await fake_discord.inject_component(retry["custom_id"], int(refused["id"]), role_moderator)
     reopened = await click.response()
     assert reopened.type == MODAL
@@ -147,7 +153,7 @@ async def test_edit_opens_the_form_prefilled_and_saves(fake_discord, faq_bot, gu
     submitted = await fake_discord.inject_modal_submit(form.custom_id, {"verdict": "true / strong"}, user=moderator)
     _, saved = await answered_in_full(submitted)
     assert saved["content"] == f"Saved `{CREATINE_ID}`."
-    entry = faq_bot.scopes.entry(guild_id, CREATINE_ID)
+    entry = faq_bot.faq.state(guild_id).entries[CREATINE_ID]
     assert entry.verdict == "true" and entry.questions == ["does creatine make you bloated", "creatine water retention"]
     assert entry.stewardship.updated_by == f"bo ({moderator.id})"
     curated = await (await slash(fake_discord, "edit", {"id": "spot-reduction"}, user=role_moderator)).response()
@@ -173,7 +179,7 @@ async def test_remove_asks_first_then_retires_and_restore_brings_back(fake_disco
     assert restored["content"] == f"Restored `{CREATINE_ID}`: it answers here again."
     assert answered(faq_bot, guild_id, "does creatine cause bloating") == CREATINE_ID
     await faq_bot.workers.drain()
-    assert [r.action for r in faq_bot.records.audit_log(guild_id)] == ["restore", "retire", "add"]
+    assert [r.action for r in await faq_bot.records.audit_log(guild_id)] == ["restore", "retire", "add"]
 
 
 async def test_remove_on_a_curated_entry_hides_it_here_after_confirming(fake_discord, faq_bot, guild_id,
@@ -200,7 +206,7 @@ async def test_remove_on_a_curated_entry_hides_it_here_after_confirming(fake_dis
 
 async def test_list_pages_with_buttons_that_survive_restarts(fake_discord, faq_bot, guild_id, role_moderator):
     for n in range(12):
-        await faq_bot.scopes.add(guild_id, numbered_draft(n), ANA)
+        await faq_bot.faq.apply(guild_id, add_entry(numbered_draft(n), ANA))
     listing = await slash(fake_discord, "list", {"which": "server"}, user=role_moderator)
     first = await listing.response()
     assert first.embeds[0]["footer"]["text"] == "Page 1 of 2 · 12 entries"
@@ -225,8 +231,8 @@ async def test_show_has_the_card_and_who_changed_it(fake_discord, faq_bot, role_
 async def test_gaps_groups_what_went_unanswered(fake_discord, faq_bot, guild_id, role_moderator):
     for question in ("is creatine safe?", "Is creatine safe for women", "is creatine safe",
                      "best shoes for squats", "what shoes for squatting", "does spot reduction work"):
-        faq_bot.records.record_unanswered(guild_id, 10, question)
-    faq_bot.records.record_unanswered(OTHER_GUILD, 10, "elsewhere only")
+        await faq_bot.records.record_unanswered(guild_id, 10, question)
+    await faq_bot.records.record_unanswered(OTHER_GUILD, 10, "elsewhere only")
     _, report = await answered_in_full(await slash(fake_discord, "gaps", user=role_moderator))
     text = report["embeds"][0]["description"]
     assert "**3×** is creatine safe" in text and "**2×**" in text

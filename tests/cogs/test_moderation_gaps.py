@@ -52,7 +52,7 @@ async def test_members_and_moderators_are_served_while_gap_reports_run(fake_disc
     started, release, grouped = blocked_grouping
     seeded = seeded_questions(GAP_RECHECK + 100)
     for question in [*seeded, "is creatine safe?", "is creatine safe", "Is creatine safe for women"]:
-        faq_bot.records.record_unanswered(guild_id, 10, question)
+        await faq_bot.records.record_unanswered(guild_id, 10, question)
     reports = [await slash(fake_discord, "gaps", user=role_moderator) for _ in range(DEFAULT_POOL_THREADS)]
     for report in reports:
         assert (await report.response()).type == DEFERRED
@@ -78,8 +78,8 @@ PLANTED = ("**now** discord.gg/abc discord.com/invite/xyz https://ev.il/a HTTP:/
 
 async def test_links_members_planted_are_not_clickable_in_the_report(fake_discord, faq_bot, guild_id,
                                                                      role_moderator):
-    faq_bot.records.record_unanswered(guild_id, 10, PLANTED)
-    faq_bot.records.record_unanswered(guild_id, 10, PLANTED.replace("now", "today"))
+    await faq_bot.records.record_unanswered(guild_id, 10, PLANTED)
+    await faq_bot.records.record_unanswered(guild_id, 10, PLANTED.replace("now", "today"))
     report = await slash(fake_discord, "gaps", user=role_moderator)
     await report.response()
     text = (await report.followup(0))["embeds"][0]["description"]
