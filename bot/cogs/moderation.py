@@ -31,12 +31,19 @@ from bot.engine.engine import Engine
 from bot.engine.gaps import Asked, Gap, group_gaps
 from bot.engine.normalize import normalize
 from bot.engine.render import EntryView, entry_view
-from bot.engine.schema import Entry
+from bot.engine.schema import Entry, MythEntry
 from bot.engine.yamlsafe import Problem
+from bot.faq.drafts import FORM_FIELDS, Draft, DraftError, draft_of, entry_of, overflowing_fields
 from bot.settings import Settings
-from bot.storage.base import Actor, Change, ChangeRefused, FaqStore, RecordStore, StorageError
-from bot.storage.drafts import FORM_FIELDS, Draft, draft_of, overflowing_fields
-from bot.storage.operations import add_entry, edit_entry, hide_entry, remove_entry, restore_entry, unhide_entry
+from bot.storage.base import Actor, Change, ChangeRefused, Conflict, FaqStore, RecordStore, StorageError, revision_of
+from bot.storage.operations import (
+    add_entry_op,
+    edit_entry_op,
+    hide_entry,
+    remove_entry,
+    restore_entry,
+    unhide_entry,
+)
 from bot.workers import Workers
 
 log = logging.getLogger(__name__)
@@ -104,12 +111,14 @@ def actor_of(interaction: discord.Interaction) -> Actor:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What to tell the moderator: text, and optionally an entry to show or a file to attach."""
+    """What to tell the moderator: text, and optionally an entry to show or a file to attach. After an edit
+    that conflicted, `revision` is that of the version now stored, for a resubmitted form to carry."""
 
     text: str
     ok: bool = True
     entry_id: str | None = None
     file: tuple[str, bytes] | None = None
+    revision: str | None = None
 
 
 def clip(text: str, limit: int = MESSAGE_MAX) -> str:
@@ -144,9 +153,18 @@ DONE = {
 }
 
 
+CONFLICT = ("{error} Their version is below. **Fix and resubmit** reopens the form with what you typed; "
+            "saving it then replaces their version.")
+
+
 async def _change(bot: FaqBot, guild_id: int, actor: Actor, making: Awaitable[Change]) -> Outcome:
     try:
         change = await making
+    except Conflict as error:
+        await bot.faq.refresh(guild_id)  # show their version, even if another process saved it
+        current = revision_of(error.current) if error.current is not None else None
+        return Outcome(clip(CONFLICT.format(error=error)), ok=False, entry_id=error.current and error.current.id,
+                       revision=current)
     except StorageError as error:
         return refused(error)
     record_change(bot, guild_id, actor, change)
@@ -157,9 +175,17 @@ async def _change(bot: FaqBot, guild_id: int, actor: Actor, making: Awaitable[Ch
     return Outcome(text, entry_id=shown)
 
 
-async def submit_draft(bot: FaqBot, guild_id: int, actor: Actor, draft: Draft, entry_id: str | None = None) -> Outcome:
-    """Save what the form held: a new entry, or an edit of `entry_id`."""
-    operation = edit_entry(entry_id, draft, actor) if entry_id else add_entry(draft, actor)
+async def submit_draft(bot: FaqBot, guild_id: int, actor: Actor, draft: Draft, *, entry_id: str | None = None,
+                       revision: str | None = None) -> Outcome:
+    """Save what the form held: a new entry, or an edit of `entry_id` as it was at `revision` (when the form
+    opened). The form builds the entry; the store checks and saves it."""
+    previous = bot.faq.state(guild_id).entries.get(entry_id) if entry_id else None
+    try:
+        entry = entry_of(draft, previous=previous if isinstance(previous, MythEntry) else None,
+                         known_sources=bot.engine.kb.sources)
+    except DraftError as error:
+        return refused(ChangeRefused([f"{label}: {message}" for label, message in error.problems]))
+    operation = edit_entry_op(entry_id, entry, actor, revision) if entry_id else add_entry_op(entry, actor)
     return await _change(bot, guild_id, actor, bot.faq.apply(guild_id, operation))
 
 
@@ -179,8 +205,8 @@ async def unhide(bot: FaqBot, guild_id: int, actor: Actor, entry_id: str) -> Out
     return await _change(bot, guild_id, actor, bot.faq.apply(guild_id, unhide_entry(entry_id)))
 
 
-def edit_form(bot: FaqBot, guild_id: int, entry_id: str) -> Draft | Outcome:
-    """The form prefilled for `/faq edit`, or why it cannot be edited from Discord."""
+def edit_form(bot: FaqBot, guild_id: int, entry_id: str) -> tuple[Draft, str] | Outcome:
+    """The form prefilled for `/faq edit` and the revision it opens, or why it cannot be edited from Discord."""
     own = bot.faq.state(guild_id).entries.get(entry_id)
     if own is None and entry_id in bot.engine.kb.entries:
         return Outcome(f"`{entry_id}` is a curated entry: read-only from Discord. `/faq hide` it here and "
@@ -194,7 +220,7 @@ def edit_form(bot: FaqBot, guild_id: int, entry_id: str) -> Draft | Outcome:
     if too_long:
         return Outcome(f"`{entry_id}` was edited by hand and no longer fits the form ({', '.join(too_long)}); "
                        "edit it in the YAML file.", ok=False)
-    return draft
+    return draft, revision_of(own)
 
 
 @dataclass(frozen=True)
@@ -497,13 +523,26 @@ async def reply(interaction: discord.Interaction, outcome: Outcome, *, view: dis
         await interaction.response.send_message(**kwargs, ephemeral=True)
 
 
-# A form's custom_id says what it edits, so a submit no live form owns (the bot restarted, or the form
-# outlived its timeout) can still be saved from what Discord sends back; the nonce keeps two open forms apart.
-FORM_ID = re.compile(rf"{PREFIX}:form:[0-9a-f]{{8}}(?::(?P<entry>[a-z0-9-]{{1,64}}))?")
+# A form's custom_id says what it edits and, for an edit, the revision it opened (so a submit no live form
+# owns, after a restart or the form's timeout, is saved from what Discord sends back with the same conflict
+# check); the nonce keeps two open forms apart. At most 14 + 4 + 1 + 16 + 1 + 64 = 100 characters, Discord's
+# limit. `form:<nonce>:<entry>` is how edit forms opened before revisions were kept still arrive.
+FORM_ID = re.compile(rf"{PREFIX}:(?:form:[0-9a-f]{{8}}(?::(?P<old_entry>[a-z0-9-]{{1,64}}))?"
+                     rf"|e:[0-9a-f]{{4}}:(?P<revision>[0-9a-f]{{16}}):(?P<entry>[a-z0-9-]{{1,64}}))")
 
 
-def form_id(entry_id: str | None) -> str:
-    return f"{PREFIX}:form:{secrets.token_hex(4)}" + (f":{entry_id}" if entry_id else "")
+def form_id(entry_id: str | None, revision: str | None = None) -> str:
+    if entry_id is None:
+        return f"{PREFIX}:form:{secrets.token_hex(4)}"
+    return f"{PREFIX}:e:{secrets.token_hex(2)}:{revision}:{entry_id}"
+
+
+def form_target(custom_id: str) -> tuple[str | None, str | None] | None:
+    """(entry id, revision) a form's custom_id names: (None, None) for a new entry; None if not our form."""
+    found = FORM_ID.fullmatch(custom_id)
+    if found is None:
+        return None
+    return found["entry"] or found["old_entry"], found["revision"]
 
 
 def submitted_values(components: list[dict]) -> dict[str, str]:
@@ -518,10 +557,13 @@ def submitted_values(components: list[dict]) -> dict[str, str]:
     return values
 
 
-async def save_form(interaction: discord.Interaction, draft: Draft, entry_id: str | None) -> None:
+async def save_form(interaction: discord.Interaction, draft: Draft, entry_id: str | None,
+                    revision: str | None) -> None:
     await interaction.response.defer(ephemeral=True, thinking=True)
-    outcome = await submit_draft(interaction.client, interaction.guild_id, actor_of(interaction), draft, entry_id)
-    await reply(interaction, outcome, view=None if outcome.ok else FixAndResubmit(draft, entry_id))
+    outcome = await submit_draft(interaction.client, interaction.guild_id, actor_of(interaction), draft,
+                                 entry_id=entry_id, revision=revision)
+    retry = None if outcome.ok else FixAndResubmit(draft, entry_id, outcome.revision or revision)
+    await reply(interaction, outcome, view=retry)
 
 
 async def form_failed(interaction: discord.Interaction, error: Exception) -> None:
@@ -530,14 +572,14 @@ async def form_failed(interaction: discord.Interaction, error: Exception) -> Non
                                      "bot's log.", ok=False))
 
 
-async def save_unowned_form(interaction: discord.Interaction, entry_id: str | None) -> None:
+async def save_unowned_form(interaction: discord.Interaction, entry_id: str | None, revision: str | None) -> None:
     """A form submitted after a restart or its timeout: the same checks and save as a live one."""
     if not await refuse_unless_moderator(interaction):
         return
     values = submitted_values((interaction.data or {}).get("components") or [])
     draft = Draft(**{field.key: values.get(field.key, "") for field in FORM_FIELDS})
     try:
-        await save_form(interaction, draft, entry_id)
+        await save_form(interaction, draft, entry_id, revision)
     except Exception as error:  # like FaqForm.on_error: the moderator hears of it
         await form_failed(interaction, error)
 
@@ -545,10 +587,10 @@ async def save_unowned_form(interaction: discord.Interaction, entry_id: str | No
 class FaqForm(discord.ui.Modal):
     """The five-field form for `/faq add` and `/faq edit` (a Discord modal holds at most five inputs)."""
 
-    def __init__(self, draft: Draft, entry_id: str | None = None) -> None:
+    def __init__(self, draft: Draft, entry_id: str | None = None, revision: str | None = None) -> None:
         super().__init__(title="Edit FAQ entry" if entry_id else "New FAQ entry", timeout=1800,
-                         custom_id=form_id(entry_id))
-        self.entry_id = entry_id
+                         custom_id=form_id(entry_id, revision))
+        self.entry_id, self.revision = entry_id, revision
         self.inputs: dict[str, discord.ui.TextInput] = {}
         for field in FORM_FIELDS:
             text_input = discord.ui.TextInput(
@@ -567,7 +609,7 @@ class FaqForm(discord.ui.Modal):
         return await refuse_unless_moderator(interaction)
 
     async def on_submit(self, interaction: discord.Interaction, /) -> None:
-        await save_form(interaction, self.draft(), self.entry_id)
+        await save_form(interaction, self.draft(), self.entry_id, self.revision)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
         await form_failed(interaction, error)
@@ -576,9 +618,9 @@ class FaqForm(discord.ui.Modal):
 class FixAndResubmit(discord.ui.View):
     """After a refused form: reopen it with everything the moderator typed, so nothing is lost."""
 
-    def __init__(self, draft: Draft, entry_id: str | None) -> None:
+    def __init__(self, draft: Draft, entry_id: str | None, revision: str | None) -> None:
         super().__init__(timeout=1800)
-        self.draft, self.entry_id = draft, entry_id
+        self.draft, self.entry_id, self.revision = draft, entry_id, revision
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         return await refuse_unless_moderator(interaction)
@@ -586,7 +628,7 @@ class FixAndResubmit(discord.ui.View):
     # The text lives in this view only; after a restart the bot says the button expired (discord_app).
     @discord.ui.button(label="Fix and resubmit", style=discord.ButtonStyle.primary, custom_id=f"{PREFIX}:fix")
     async def reopen(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await interaction.response.send_modal(FaqForm(self.draft, self.entry_id))
+        await interaction.response.send_modal(FaqForm(self.draft, self.entry_id, self.revision))
 
 
 class ConfirmRemoval(discord.ui.DynamicItem[discord.ui.Button],
@@ -704,9 +746,9 @@ class Moderation(commands.GroupCog, group_name="faq", group_description="Manage 
         """Save our forms that no live form owns, instead of letting discord.py drop them silently."""
         if interaction.type is not discord.InteractionType.modal_submit:
             return
-        found = FORM_ID.fullmatch((interaction.data or {}).get("custom_id", ""))
-        if found and not self.bot.live_ui_owns(interaction):
-            await save_unowned_form(interaction, found["entry"])
+        target = form_target((interaction.data or {}).get("custom_id", ""))
+        if target is not None and not self.bot.live_ui_owns(interaction):
+            await save_unowned_form(interaction, *target)
 
     async def cog_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError):
         if isinstance(error, app_commands.CheckFailure):
@@ -729,7 +771,8 @@ class Moderation(commands.GroupCog, group_name="faq", group_description="Manage 
         if isinstance(form, Outcome):
             await reply(interaction, form)
         else:
-            await interaction.response.send_modal(FaqForm(form, entry_id))
+            draft, revision = form
+            await interaction.response.send_modal(FaqForm(draft, entry_id, revision))
 
     @app_commands.command(name="remove", description="Retire one of this server's entries, or hide a curated one")
     @app_commands.rename(entry_id="id")

@@ -7,7 +7,7 @@ from bot.cogs.moderation import (
     rank_choices,
 )
 from bot.engine.knowledge import parse_text
-from bot.storage.operations import add_entry
+from bot.storage.operations import add_entry_op
 from tests.cogs.conftest import (
     AUTOCOMPLETE,
     CHANNEL_MESSAGE,
@@ -19,7 +19,7 @@ from tests.cogs.conftest import (
     slash,
 )
 from tests.standin.world import Perm
-from tests.storage.conftest import ANA, numbered_draft
+from tests.storage.conftest import ANA, numbered_entry
 
 MANAGE_MESSAGES = 1 << 13
 CREATINE_FORM = {
@@ -206,7 +206,7 @@ async def test_remove_on_a_curated_entry_hides_it_here_after_confirming(fake_dis
 
 async def test_list_pages_with_buttons_that_survive_restarts(fake_discord, faq_bot, guild_id, role_moderator):
     for n in range(12):
-        await faq_bot.faq.apply(guild_id, add_entry(numbered_draft(n), ANA))
+        await faq_bot.faq.apply(guild_id, add_entry_op(numbered_entry(n), ANA))
     listing = await slash(fake_discord, "list", {"which": "server"}, user=role_moderator)
     first = await listing.response()
     assert first.embeds[0]["footer"]["text"] == "Page 1 of 2 · 12 entries"
