@@ -24,7 +24,7 @@ from bot.workers import Workers
 
 log = logging.getLogger("mythbot")
 
-EXTENSIONS = ("bot.cogs.answering", "bot.cogs.exercises", "bot.cogs.help", "bot.cogs.moderation")
+EXTENSIONS = ("bot.cogs.answering", "bot.cogs.exercises", "bot.cogs.help", "bot.cogs.faq")
 Storage = tuple[FaqStore, RecordStore]
 
 

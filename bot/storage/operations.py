@@ -63,8 +63,9 @@ def _touched(entry: Entry, actor: Actor, now: datetime, **update: object) -> Ent
     return entry.model_copy(update={**update, "stewardship": stewardship})
 
 
-def _editable(content: GuildFile, base: KnowledgeBase, entry_id: str) -> Entry:
-    """The server's own entry with this id, or why it cannot be edited from Discord."""
+def editable_entry(content: GuildFile, base: KnowledgeBase, entry_id: str) -> Entry:
+    """The server's own entry with this id, or why it cannot be edited (`ChangeRefused`). `edit_entry_op`
+    applies this rule; a form asks it before opening, so the rule is written once."""
     previous = _own(content, entry_id)
     if previous is None and entry_id in base.entries:
         raise ChangeRefused([f"{entry_id!r} is a curated entry: it is read-only from Discord. Hide it here "
@@ -100,7 +101,7 @@ def edit_entry_op(entry_id: str, entry: Entry, actor: Actor, expected_revision: 
     moderator opened it: `expected_revision` is `revision_of` the entry as it was then (None: don't check)."""
 
     def apply(content: GuildFile, base: KnowledgeBase, now: datetime) -> tuple[GuildFile, Change]:
-        previous = _editable(content, base, entry_id)
+        previous = editable_entry(content, base, entry_id)
         _check_revision(previous, expected_revision)
         if entry.kind != previous.kind:
             raise ChangeRefused([f"{entry_id!r} is a {previous.kind}; it cannot become a {entry.kind}"])

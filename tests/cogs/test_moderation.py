@@ -1,12 +1,9 @@
 import pytest
 import yaml
 
-from bot.cogs.moderation import (
-    REFUSAL,
-    may_moderate,
-    rank_choices,
-)
+from bot.cogs.faq.access import REFUSAL, may_moderate
 from bot.engine.knowledge import parse_text
+from bot.faq.service import rank_choices
 from bot.storage.operations import add_entry_op
 from tests.cogs.conftest import (
     AUTOCOMPLETE,
@@ -157,7 +154,7 @@ async def test_edit_opens_the_form_prefilled_and_saves(fake_discord, faq_bot, gu
     assert entry.verdict == "true" and entry.questions == ["does creatine make you bloated", "creatine water retention"]
     assert entry.stewardship.updated_by == f"bo ({moderator.id})"
     curated = await (await slash(fake_discord, "edit", {"id": "spot-reduction"}, user=role_moderator)).response()
-    assert "curated entry: read-only from Discord" in curated.content
+    assert curated.content.startswith("Not possible: 'spot-reduction' is a curated entry: it is read-only from Discord")
 
 
 async def test_remove_asks_first_then_retires_and_restore_brings_back(fake_discord, faq_bot, guild_id,
@@ -221,11 +218,33 @@ async def test_list_pages_with_buttons_that_survive_restarts(fake_discord, faq_b
 
 async def test_show_has_the_card_and_who_changed_it(fake_discord, faq_bot, role_moderator):
     await answered_in_full(await add_creatine(fake_discord, role_moderator))
-    shown = await (await slash(fake_discord, "show", {"id": CREATINE_ID}, user=role_moderator)).response()
-    footer = shown.embeds[0]["footer"]["text"]
+    _, shown = await answered_in_full(await slash(fake_discord, "show", {"id": CREATINE_ID}, user=role_moderator))
+    footer = shown["embeds"][0]["footer"]["text"]
     assert footer.startswith(f"{CREATINE_ID} · This server's entry · added by ana ({role_moderator.id}) on ")
-    curated = await (await slash(fake_discord, "show", {"id": "spot-reduction"}, user=role_moderator)).response()
-    assert "Curated (read-only from Discord)" in curated.embeds[0]["footer"]["text"]
+    _, curated = await answered_in_full(await slash(fake_discord, "show", {"id": "spot-reduction"},
+                                                    user=role_moderator))
+    assert "Curated (read-only from Discord)" in curated["embeds"][0]["footer"]["text"]
+
+
+async def test_show_has_a_retired_entry_with_its_history(fake_discord, faq_bot, guild_id, role_moderator,
+                                                         moderator):
+    await answered_in_full(await add_creatine(fake_discord, role_moderator))
+    form = await (await slash(fake_discord, "edit", {"id": CREATINE_ID}, user=moderator)).response()
+    await answered_in_full(await fake_discord.inject_modal_submit(form.custom_id, {"verdict": "true / strong"},
+                                                                  user=moderator))
+    removing = await slash(fake_discord, "remove", {"id": CREATINE_ID}, user=role_moderator)
+    await removing.response()
+    confirm = f"mythbot:faq:remove:retire:{CREATINE_ID}"
+    await (await fake_discord.inject_component(confirm, removing.original_message_id, role_moderator)).response()
+    assert answered(faq_bot, guild_id, "does creatine cause bloating") is None  # gone for members
+    _, shown = await answered_in_full(await slash(fake_discord, "show", {"id": CREATINE_ID}, user=moderator))
+    [card] = shown["embeds"]
+    assert card["title"] == CREATINE_FORM["title"]
+    assert card["footer"]["text"].startswith(f"{CREATINE_ID} · This server's entry · retired · added by ana")
+    history = next(field["value"] for field in card["fields"] if field["name"].startswith("History"))
+    lines = history.splitlines()
+    assert len(lines) == 3 and lines[0].endswith("(retired)")  # newest first: retired, edited, added
+    assert f"by bo ({moderator.id})" in lines[1] and f"by ana ({role_moderator.id})" in lines[2]
 
 
 async def test_gaps_groups_what_went_unanswered(fake_discord, faq_bot, guild_id, role_moderator):
@@ -264,13 +283,12 @@ async def test_export_attaches_valid_curated_yaml(fake_discord, faq_bot, guild_i
     assert yaml.safe_load(text)["myths"][0]["id"] == CREATINE_ID
 
 
-def test_choices_rank_prefixes_first_and_fit_discord():
+def test_choices_rank_prefixes_first():
     options = [("spot-reduction", "Can you burn fat from one spot?"), ("squats-hip-dips", "Will squats fix hip dips?"),
                ("x" * 64, "y" * 200)]
-    assert [v for _, v in rank_choices(options, "squ")] == ["squats-hip-dips"]
-    assert [v for _, v in rank_choices(options, "fat spot")] == ["spot-reduction"]
+    assert [entry_id for entry_id, _ in rank_choices(options, "squ")] == ["squats-hip-dips"]
+    assert [entry_id for entry_id, _ in rank_choices(options, "fat spot")] == ["spot-reduction"]
     assert len(rank_choices(options, "")) == 3
-    assert all(len(name) <= 100 for name, _ in rank_choices(options, ""))
 
 
 async def test_manage_messages_in_one_channel_does_not_grant_server_wide_faq_powers(fake_discord, faq_bot, guild_id,

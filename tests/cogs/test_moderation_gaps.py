@@ -9,7 +9,8 @@ import threading
 
 import pytest
 
-from bot.cogs.moderation import GAP_RECHECK
+import bot.faq.service
+from bot.faq.service import GAP_RECHECK
 from tests.cogs.conftest import CHANNEL_MESSAGE, DEFERRED, slash
 from tests.cogs.test_moderation_records import ask_in_general
 
@@ -31,8 +32,7 @@ async def blocked_grouping(monkeypatch, faq_bot):
     """Grouping waits until the test releases it: a report that takes as long as the test needs."""
     loop = asyncio.get_running_loop()
     started, release, grouped = asyncio.Event(), threading.Event(), []
-    loaded = faq_bot.extensions["bot.cogs.moderation"]  # load_extension runs its own copy of the module
-    real = loaded.group_gaps
+    real = bot.faq.service.group_gaps
 
     def group_gaps(asked, **options):
         asked = list(asked)
@@ -41,7 +41,7 @@ async def blocked_grouping(monkeypatch, faq_bot):
         release.wait(timeout=30)
         return real(asked, **options)
 
-    monkeypatch.setattr(loaded, "group_gaps", group_gaps)
+    monkeypatch.setattr(bot.faq.service, "group_gaps", group_gaps)
     yield started, release, grouped
     release.set()
 
