@@ -203,6 +203,8 @@ async def open_bot(settings: Settings, engine: Engine | None = None) -> MythBot:
     built: list[MythBot] = []  # each change is checked against the knowledge of the bot built below
     try:
         storage = await open_storage(settings.data_dir, settings.database, lambda: built[0].engine.kb)
+        built.append(create_bot(settings, engine=engine, storage=storage))
+        await built[0].open_storage()  # every server's entries are loaded before anything connects
     except StorageError as exc:
         if settings.database:
             raise StartupError(f"MYTHBOT_DATABASE_URL: {exc}: check the URL and that PostgreSQL is running and "
@@ -210,7 +212,6 @@ async def open_bot(settings: Settings, engine: Engine | None = None) -> MythBot:
         reason = exc.__cause__ or exc
         raise StartupError(f"the records database in {settings.data_dir} cannot be opened ({reason}): move "
                            "mythbot.sqlite3 aside (a new one is created) or restore it from a backup") from None
-    built.append(create_bot(settings, engine=engine, storage=storage))
     return built[0]
 
 

@@ -13,6 +13,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, get_args
@@ -256,7 +257,8 @@ class FaqService:
         try:
             change = await self.faq.apply(guild_id, operation)
         except Conflict as error:
-            await self.faq.refresh(guild_id)  # show their version, even if another process saved it
+            with suppress(StorageError):  # show their version, even if another process saved it
+                await self.faq.refresh(guild_id)
             current = error.current
             return Outcome(CONFLICT.format(error=error), ok=False, entry_id=current and current.id,
                            revision=current and revision_of(current))

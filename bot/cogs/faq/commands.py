@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._ui import clip
+from bot.cogs._ui import NO_PINGS, clip
 from bot.cogs.faq import views
 from bot.cogs.faq.access import (
     COG_NAME,
@@ -28,7 +28,7 @@ from bot.storage.base import Actor
 log = logging.getLogger(__name__)
 
 CHOICE_NAME_MAX = 100
-Change = Callable[[int, Actor, str], Awaitable[Outcome]]
+Action = Callable[[int, Actor, str], Awaitable[Outcome]]  # guild, who, entry id
 
 
 def _entry_option(purpose: Purpose):
@@ -81,9 +81,9 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
         outcome = Outcome("Something went wrong; nothing more was changed. The details are in the bot's log.", ok=False)
         await views.reply(interaction, outcome)
 
-    async def _change(self, interaction: discord.Interaction, change: Change, entry_id: str) -> None:
+    async def _act(self, interaction: discord.Interaction, action: Action, entry_id: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await views.reply(interaction, await change(guild_of(interaction), actor_of(interaction), entry_id))
+        await views.reply(interaction, await action(guild_of(interaction), actor_of(interaction), entry_id))
 
     @app_commands.command(name="add", description="Write a new FAQ entry for this server")
     async def add(self, interaction: discord.Interaction) -> None:
@@ -116,21 +116,21 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
     @app_commands.describe(entry_id="The entry to bring back")
     @app_commands.autocomplete(entry_id=_entry_option("restore"))
     async def restore(self, interaction: discord.Interaction, entry_id: str) -> None:
-        await self._change(interaction, self.service.restore, entry_id)
+        await self._act(interaction, self.service.restore, entry_id)
 
     @app_commands.command(name="hide", description="Stop a curated entry answering in this server")
     @app_commands.rename(entry_id="id")
     @app_commands.describe(entry_id="The curated entry to hide here")
     @app_commands.autocomplete(entry_id=_entry_option("hide"))
     async def hide(self, interaction: discord.Interaction, entry_id: str) -> None:
-        await self._change(interaction, self.service.hide, entry_id)
+        await self._act(interaction, self.service.hide, entry_id)
 
     @app_commands.command(name="unhide", description="Let a hidden curated entry answer in this server again")
     @app_commands.rename(entry_id="id")
     @app_commands.describe(entry_id="The curated entry to show again")
     @app_commands.autocomplete(entry_id=_entry_option("unhide"))
     async def unhide(self, interaction: discord.Interaction, entry_id: str) -> None:
-        await self._change(interaction, self.service.unhide, entry_id)
+        await self._act(interaction, self.service.unhide, entry_id)
 
     @app_commands.command(name="list", description="List the FAQ entries of this server and the curated ones")
     @app_commands.describe(which="Which entries to list", page="Page to start on")
@@ -138,7 +138,7 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
                            page: app_commands.Range[int, 1, 10000] = 1) -> None:
         embed, view = views.list_page(self.service.page(guild_of(interaction), which, page - 1))
         kwargs = {"view": view} if view else {}
-        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=views.NO_PINGS,
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS,
                                                 **kwargs)
 
     @app_commands.command(name="show", description="Show one entry, with who changed it and when")
@@ -152,7 +152,7 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
             await views.reply(interaction, Outcome(f"No entry with id `{entry_id}`.", ok=False))
         else:
             await interaction.followup.send(f"`{entry_id}`", embed=views.card_embed(card), ephemeral=True,
-                                            allowed_mentions=views.NO_PINGS)
+                                            allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="gaps", description="Questions that got no answer, grouped, most asked first")
     @app_commands.describe(days="How far back to look (days)")
@@ -162,7 +162,7 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
         if isinstance(report, Outcome):
             return await views.reply(interaction, report)
         embed = discord.Embed(title="Unanswered questions", description=views.gaps_text(report))
-        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=views.NO_PINGS)
+        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
 
     def _gaps_report(self, guild_id: int, days: int) -> Awaitable[GapReport | Outcome]:
         """The report being built for this server, or a new one: repeated clicks share one report."""
