@@ -92,6 +92,14 @@ async def test_autocomplete_offers_ids_to_moderators_only(fake_discord, faq_bot,
     assert (await typed.response()).choices == []
 
 
+async def test_autocomplete_choices_fit_discord_whatever_the_title(fake_discord, faq_bot, guild_id, role_moderator):
+    long = numbered_entry(1).model_copy(update={"title": "Spot " + "very " * 45 + "long title"})
+    await faq_bot.faq.apply(guild_id, add_entry_op(long, ANA))
+    typed = await fake_discord.inject_autocomplete("faq remove", {"id": "spot"}, "id", user=role_moderator)
+    choices = (await typed.response()).choices  # the stand-in refuses names over 100 characters, as Discord does
+    assert len(choices) == 2 and all(len(choice["name"]) <= 100 for choice in choices)
+
+
 async def test_buttons_refuse_non_moderators_too(fake_discord, faq_bot, guild_id, role_moderator, regular):
     removing = await slash(fake_discord, "remove", {"id": "spot-reduction"}, user=role_moderator)
     await removing.response()

@@ -55,11 +55,9 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*views.DYNAMIC_ITEMS)
-        views.register_pager()
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*views.DYNAMIC_ITEMS)
-        views.unregister_pager()
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         return await refuse_unless_moderator(interaction)

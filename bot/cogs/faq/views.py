@@ -24,8 +24,9 @@ async def reply(interaction: discord.Interaction, outcome: Outcome, *, view: dis
     """Send an outcome privately: as the response, a follow-up after a defer, or by editing the message; with
     the card of the entry it names."""
     kwargs: dict = {"content": clip(outcome.text, MESSAGE_MAX), "allowed_mentions": NO_PINGS}
-    card = await host_of(interaction).service.card(guild_of(interaction), outcome.entry_id) \
-        if outcome.entry_id else None
+    card = None
+    if outcome.entry_id:
+        card = await host_of(interaction).service.card(guild_of(interaction), outcome.entry_id)
     embed = card_embed(card) if card else None
     if edit:
         await interaction.response.edit_message(**kwargs, embed=embed, view=view)
@@ -90,7 +91,8 @@ def list_page(page: Page) -> tuple[discord.Embed, discord.ui.View | None]:
 
 
 async def turn_page(interaction: discord.Interaction, which: str, number: int) -> None:
-    """Previous/Next on `/faq list` (registered as `_ui.PAGERS["faq"]` while the cog is loaded)."""
+    """Previous/Next on `/faq list`. It finds the service of the bot clicked on, so one registration
+    (`_ui.PAGERS["faq"]`, below) serves every bot in the process."""
     if not await refuse_unless_moderator(interaction):
         return
     listing = as_listing(which)
@@ -101,12 +103,7 @@ async def turn_page(interaction: discord.Interaction, which: str, number: int) -
     await interaction.response.edit_message(embed=embed, view=view)
 
 
-def register_pager() -> None:
-    PAGERS[PAGER] = turn_page
-
-
-def unregister_pager() -> None:
-    PAGERS.pop(PAGER, None)
+PAGERS[PAGER] = turn_page
 
 
 # --- the gaps report --------------------------------------------------------------------------------------------
