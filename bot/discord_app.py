@@ -5,40 +5,27 @@ import errno
 import logging
 import re
 import signal
-import sqlite3
 import sys
 import tempfile
 from pathlib import Path
-from typing import Protocol
 
 import discord
 from discord.ext import commands
 
 from bot.engine.conversation import ConversationMemory
-from bot.engine.engine import Engine, Scope
+from bot.engine.engine import Engine
 from bot.engine.knowledge import validate_paths
 from bot.engine.yamlsafe import Problem
 from bot.engine_setup import build_engine
 from bot.settings import Settings
-from bot.storage.guild_store import GuildStore
-from bot.storage.records import Records
+from bot.storage.base import FaqStore, RecordStore, StorageError
+from bot.storage.factory import open_storage
 from bot.workers import Workers
 
 log = logging.getLogger("mythbot")
 
-EXTENSIONS = ("bot.cogs.answering", "bot.cogs.exercises", "bot.cogs.help")
-MODERATION_EXTENSION = "bot.cogs.moderation"
-
-
-class ScopeProvider(Protocol):
-    def scope_for(self, guild_id: int | None) -> Scope | None: ...
-
-
-class CuratedOnly:
-    """The scope provider when no guild has entries of its own: every guild sees the curated base."""
-
-    def scope_for(self, guild_id: int | None) -> Scope | None:
-        return None
+EXTENSIONS = ("bot.cogs.answering", "bot.cogs.exercises", "bot.cogs.help", "bot.cogs.faq")
+Storage = tuple[FaqStore, RecordStore]
 
 
 # discord.py's own custom_ids (os.urandom(16).hex()) are on non-persistent views only; the one of those
@@ -70,26 +57,62 @@ MAX_RATELIMIT_WAIT = 30.0
 
 
 class MythBot(commands.Bot):
-    def __init__(self, settings: Settings, engine: Engine, records: Records, scopes: ScopeProvider,
+    """The bot: settings, the engine it answers with, and storage behind its two interfaces.
+
+    `faq` (a server's own entries) and `records` (audit, gaps, votes, decisions) are opened by
+    `open_storage()`, which `setup_hook` calls if `run` has not already; `close()` closes them after
+    the background writes drain. Both are set before the bot connects."""
+
+    faq: FaqStore
+    records: RecordStore
+
+    def __init__(self, settings: Settings, engine: Engine, *, storage: Storage | None = None,
                  **client_options: object) -> None:
         client_options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(),
                          allowed_mentions=discord.AllowedMentions.none(), help_command=None, **client_options)
         self.settings = settings
         self.engine = engine
-        self.records = records
-        self.scopes = scopes
+        self._storage = storage
+        self._storage_open = False
+        self._listener: asyncio.Task[None] | None = None
         self.conversations = ConversationMemory(ttl=settings.conversation_ttl)
         self.workers = Workers()
+
+    async def open_storage(self) -> None:
+        """Open both stores (files, or the database of `MYTHBOT_DATABASE_URL`) and load every server's entries.
+
+        Raises `StorageError` when they cannot be opened. Once open, calling it again does nothing."""
+        if self._storage_open:
+            return
+        faq, records = self._storage or await open_storage(self.settings.data_dir, self.settings.database,
+                                                           lambda: self.engine.kb)
+        self.faq, self.records, self._storage_open = faq, records, True
+        await faq.load_all()  # a broken server's data is logged and falls back where it can; never fatal
+        listen = getattr(faq, "listen", None)
+        if listen is not None:  # PostgreSQL: another process's change reaches this one's copy
+            self._listener = asyncio.create_task(listen(faq.refresh), name="mythbot-faq-listener")
+
+    async def _close_storage(self) -> None:
+        if not self._storage_open:
+            return
+        self._storage_open = False
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+        for store in (self.faq, self.records):
+            try:
+                await store.close()
+            except StorageError as exc:
+                log.warning("could not close storage cleanly: %s", exc)
 
     async def setup_hook(self) -> None:
         from bot.cogs._ui import DYNAMIC_ITEMS
 
+        await self.open_storage()
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         for name in EXTENSIONS:
             await self.load_extension(name)
-        if isinstance(self.scopes, GuildStore):  # moderators edit the store; a fixed provider has none
-            await self.load_extension(MODERATION_EXTENSION)
         if self.settings.dev_guild_id:
             guild = discord.Object(id=self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -140,24 +163,19 @@ class MythBot(commands.Bot):
     async def close(self) -> None:
         await super().close()
         await self.workers.drain()  # background record writes finish before the database closes
-        self.records.close()
+        await self._close_storage()
         self.workers.close()
 
 
-def create_bot(settings: Settings, *, engine: Engine | None = None, records: Records | None = None,
-               scopes: ScopeProvider | None = None, **client_options: object) -> MythBot:
-    """Build a bot from validated settings; nothing connects until `start`.
+def create_bot(settings: Settings, *, engine: Engine | None = None, storage: Storage | None = None,
+               **client_options: object) -> MythBot:
+    """Build a bot from validated settings; nothing connects until `start`, and storage opens in
+    `setup_hook` (or earlier, with `await bot.open_storage()`).
 
-    Unless `scopes` is given, moderator entries come from a `GuildStore` in the data dir, checked
-    against whatever curated knowledge the bot serves at the time (it follows reloads)."""
-    engine = engine or build_engine(settings)
-    records = records or Records(settings.data_dir / "mythbot.sqlite3")
-    bot = MythBot(settings, engine, records, scopes or CuratedOnly(), **client_options)
-    if scopes is None:
-        store = GuildStore(settings.data_dir, lambda: bot.engine.kb)
-        store.load_all()  # a broken guild file is logged and falls back to a backup; never fatal
-        bot.scopes = store
-    return bot
+    Unless `storage` is given, `MYTHBOT_DATABASE_URL` picks it: PostgreSQL, or by default the data dir's
+    YAML files and SQLite. Each change is checked against whatever curated knowledge the bot serves at
+    the time (it follows reloads)."""
+    return MythBot(settings, engine or build_engine(settings), storage=storage, **client_options)
 
 
 class StartupError(Exception):
@@ -178,13 +196,23 @@ def check_data_dir(path: Path) -> None:
                            "--data) to a directory the bot's user can write, or fix its permissions") from None
 
 
-def create_bot_for(settings: Settings, engine: Engine | None = None) -> MythBot:
-    """`create_bot` for `run` and `sync`: a database that cannot be opened is a StartupError."""
+async def open_bot(settings: Settings, engine: Engine | None = None) -> MythBot:
+    """The bot for `run` and `sync`, its storage open before anything is built or connects: storage that
+    cannot be opened is one StartupError line that names what to do, and never quotes the database URL
+    (it holds a password)."""
+    built: list[MythBot] = []  # each change is checked against the knowledge of the bot built below
     try:
-        return create_bot(settings, engine=engine)
-    except sqlite3.Error as exc:
-        raise StartupError(f"the records database in {settings.data_dir} cannot be opened ({exc}): move "
+        storage = await open_storage(settings.data_dir, settings.database, lambda: built[0].engine.kb)
+        built.append(create_bot(settings, engine=engine, storage=storage))
+        await built[0].open_storage()  # every server's entries are loaded before anything connects
+    except StorageError as exc:
+        if settings.database:
+            raise StartupError(f"MYTHBOT_DATABASE_URL: {exc}: check the URL and that PostgreSQL is running and "
+                               "reachable, or unset it to keep entries in the data dir") from None
+        reason = exc.__cause__ or exc
+        raise StartupError(f"the records database in {settings.data_dir} cannot be opened ({reason}): move "
                            "mythbot.sqlite3 aside (a new one is created) or restore it from a backup") from None
+    return built[0]
 
 
 def refusal(exc: discord.HTTPException, *, logged_in: bool) -> str:
@@ -197,7 +225,7 @@ def refusal(exc: discord.HTTPException, *, logged_in: bool) -> str:
 
 
 async def _run(settings: Settings, engine: Engine | None) -> int:
-    bot = create_bot_for(settings, engine)
+    bot = await open_bot(settings, engine)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
@@ -239,7 +267,7 @@ def run_bot(settings: Settings, engine: Engine | None = None) -> int:
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> int:
-    bot = create_bot_for(settings)
+    bot = await open_bot(settings)
     async with bot:
         await bot.login(settings.token or "")  # runs setup_hook, which loads the cogs
         guild = discord.Object(id=guild_id) if guild_id else None

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     )
     knowledge_dir: Path = Field(default_factory=default_knowledge_dir)
     data_dir: Path = Path("data")
+    # postgresql://user:password@host/db: entries and records in PostgreSQL, shared by every process that
+    # points at it. Unset: YAML files and SQLite in the data dir. A secret, like the token: never printed.
+    database_url: SecretStr | None = None
     dev_guild_id: int | None = None
     listen_channels: IdList = ()
     moderator_role_ids: IdList = ()
@@ -73,6 +76,11 @@ class Settings(BaseSettings):
             return tuple(int(part) for part in parts if part)
         return value
 
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _blank_url_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("dev_guild_id", "answer_threshold", "clarify_threshold", "passive_threshold", "margin",
                      "agreement_threshold", mode="before")
     @classmethod
@@ -96,6 +104,11 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def database(self) -> str | None:
+        """The database URL to open storage with; None means the data dir's files."""
+        return self.database_url.get_secret_value().strip() if self.database_url else None
 
     @property
     def token(self) -> str | None:

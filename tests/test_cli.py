@@ -202,18 +202,18 @@ import asyncio
 from pathlib import Path
 from bot.engine.knowledge import load_knowledge
 from bot.storage.guild_store import GuildStore
-from tests.storage.conftest import ANA, GUILD, creatine_draft
+from tests.storage.conftest import ANA, GUILD, creatine_entry, myth
 
 store = GuildStore({str(data)!r}, load_knowledge(Path({str(FIXTURE_KB)!r})))
-kept = asyncio.run(store.add(GUILD, creatine_draft(), ANA)).entry_id
+kept = asyncio.run(store.add(GUILD, creatine_entry(), ANA)).entry_id
 path = store.path(GUILD)
-asyncio.run(store.add(GUILD, creatine_draft(title="Second", questions="second q"), ANA))
+asyncio.run(store.add(GUILD, myth("Second", "second q"), ANA))
 path.unlink()
 path.symlink_to("/dev/zero")
 restarted = GuildStore({str(data)!r}, store.base)
 print([str(problem) for problem in restarted.load_all()])
 assert list(restarted.state(GUILD).entries) == [kept], restarted.state(GUILD).entries
-asyncio.run(restarted.add(GUILD, creatine_draft(title="Third", questions="third q"), ANA))
+asyncio.run(restarted.add(GUILD, myth("Third", "third q"), ANA))
 assert not path.is_symlink() and len(restarted.state(GUILD).entries) == 2
 print("served the backup")
 """

@@ -27,6 +27,17 @@ def test_token_is_secret(monkeypatch):
     assert "abc.def.ghi" not in repr(settings) and "abc.def.ghi" not in str(settings.model_dump())
 
 
+def test_the_database_url_is_optional_and_secret(monkeypatch):
+    assert load_settings().database is None  # the data dir's files, as before
+    monkeypatch.setenv("MYTHBOT_DATABASE_URL", "  ")
+    assert load_settings().database is None
+    url = "postgresql://mythbot:hunter2@db.example/mythbot"
+    monkeypatch.setenv("MYTHBOT_DATABASE_URL", url)
+    settings = load_settings()
+    assert settings.database == url
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())
+
+
 REAL_SHAPE = "MTIzNDU2Nzg5MDEyMzQ1Njc4OTA.GhIjKl.abcdefghijklmnopqrstuvwxyz-_0123456789ABCD"
 
 

@@ -4,25 +4,36 @@ import asyncio
 import logging
 import threading
 
+from bot.storage.base import RecordFailed
 from bot.workers import Workers
 
 
 async def test_a_failing_or_stuck_write_is_logged_and_returns_none(caplog):
     workers = Workers(record_timeout=0.2)
-    release = threading.Event()
+    never = asyncio.Event()
 
-    def broken():
-        raise OSError("database or disk is full")
+    async def broken():
+        raise RecordFailed("the records database did not answer (database or disk is full)")
 
     try:
         with caplog.at_level(logging.WARNING, logger="bot.workers"):
             assert await workers.record("an unanswered question", broken) is None
-            assert await workers.record("feedback", release.wait) is None  # the database is locked
-        assert "an unanswered question: OSError: database or disk is full" in caplog.text
+            assert await workers.record("feedback", never.wait) is None  # the database is locked
+        assert "an unanswered question: RecordFailed: the records database did not answer (database or disk " \
+               "is full)" in caplog.text
         assert "could not record feedback: the database did not answer" in caplog.text
     finally:
-        release.set()
         workers.close()
+
+
+async def test_a_write_that_succeeds_returns_its_result():
+    workers = Workers()
+
+    async def first_vote(helpful, *, entry_id):
+        return (helpful, entry_id)
+
+    assert await workers.record("feedback", first_vote, True, entry_id="spot-reduction") == (True, "spot-reduction")
+    workers.close()
 
 
 async def test_matching_has_a_global_cap_on_questions_in_flight():
@@ -65,7 +76,12 @@ async def test_a_slow_report_does_not_hold_up_answers():
 async def test_background_writes_are_drained_before_shutdown():
     workers = Workers()
     done = []
-    workers.record_soon("audit", done.append, "written")
+
+    async def audit(text):
+        await asyncio.sleep(0)
+        done.append(text)
+
+    workers.record_soon("audit", audit, "written")
     await workers.drain()
     assert done == ["written"]
     workers.close()

@@ -1,7 +1,9 @@
-"""Embeds and buttons shared by the cogs. Buttons are DynamicItems whose custom_id carries what they
-need (`mythbot:<action>:<entry-id>`), so they keep working after a restart."""
+"""Embeds, buttons and list pages shared by the cogs (the answer card, citations, pagers, `clip`,
+`NO_PINGS`). Buttons are DynamicItems whose custom_id carries what they need
+(`mythbot:<action>:<entry-id>`), so they keep working after a restart."""
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import discord
 
@@ -57,7 +59,7 @@ def source_lines(view: EntryView, limit: int = FIELD_MAX) -> str:
     return f"{len(lines)} sources under 📚 Sources"
 
 
-def _fit(embed: discord.Embed) -> discord.Embed:
+def fit(embed: discord.Embed) -> discord.Embed:
     """Drop trailing fields until the embed is within Discord's 6000-character total."""
     while len(embed) > EMBED_TOTAL_MAX and embed.fields:
         embed.remove_field(len(embed.fields) - 1)
@@ -88,7 +90,7 @@ def answer_embed(view: EntryView) -> discord.Embed:
         embed.add_field(name="Related", value=clip(", ".join(title for _, title in view.related), FIELD_MAX),
                         inline=False)
     embed.set_footer(text="Reply “sources?”, “why?” or “what exercises then?” to keep going.")
-    return _fit(embed)
+    return fit(embed)
 
 
 def exercise_embed(view: EntryView) -> discord.Embed:
@@ -110,7 +112,7 @@ def exercise_embed(view: EntryView) -> discord.Embed:
                     inline=False)
     if view.sources:
         embed.add_field(name="Sources", value=source_lines(view), inline=False)
-    return _fit(embed)
+    return fit(embed)
 
 
 def sources_embed(view: EntryView) -> discord.Embed:
@@ -134,7 +136,7 @@ def related_exercises_text(engine: Engine, view: EntryView, scope: Scope | None)
 
 
 def _scope_of(interaction: discord.Interaction) -> Scope | None:
-    return interaction.client.scopes.scope_for(interaction.guild_id)  # type: ignore[attr-defined]
+    return interaction.client.faq.scope_for(interaction.guild_id)  # type: ignore[attr-defined]
 
 
 def _view_for(interaction: discord.Interaction, entry_id: str) -> EntryView | None:
@@ -247,7 +249,56 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:
         await interaction.response.send_message(thanks, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-DYNAMIC_ITEMS = (SourcesButton, NotWhatIAskedButton, PickButton, VoteButton)
+# Lists that page through buttons surviving restarts: the page rides in the custom_id
+# (`mythbot:<pager>:list:<which>:<page>:<prev|next>`) and the feature owning the list registers how to turn
+# to a page (answering the interaction itself), e.g. `PAGERS["faq"]` for `/faq list`.
+PageTurner = Callable[[discord.Interaction, str, int], Awaitable[None]]
+PAGERS: dict[str, PageTurner] = {}
+EXPIRED_LIST_TEXT = "This list expired (the bot restarted, or it sat unused): run the command again."
+
+
+class PageButton(discord.ui.DynamicItem[discord.ui.Button],
+                 template=r"mythbot:(?P<pager>[a-z]+):list:(?P<which>[a-z]+):(?P<page>\d{1,5}):(?P<direction>prev|next)"):
+    """Previous/Next of a list whose page to show is in the custom_id; no state is kept."""
+
+    def __init__(self, pager: str, which: str, page: int, direction: str, *, disabled: bool = False) -> None:
+        super().__init__(discord.ui.Button(label="◀ Previous" if direction == "prev" else "Next ▶",
+                                           style=discord.ButtonStyle.secondary, disabled=disabled,
+                                           custom_id=f"mythbot:{pager}:list:{which}:{page}:{direction}"))
+        self.pager, self.which, self.page = pager, which, page
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match):
+        return cls(match["pager"], match["which"], int(match["page"]), match["direction"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        turn = PAGERS.get(self.pager)
+        if turn is None:
+            return await interaction.response.send_message(EXPIRED_LIST_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
+        await turn(interaction, self.which, self.page)
+
+
+def page_buttons(pager: str, which: str, number: int, count: int) -> discord.ui.View | None:
+    """Previous/Next under page `number` (0-based) of `count`; None when there is one page."""
+    if count <= 1:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(PageButton(pager, which, max(number - 1, 0), "prev", disabled=number == 0))
+    view.add_item(PageButton(pager, which, min(number + 1, count - 1), "next", disabled=number >= count - 1))
+    return view
+
+
+def page_embed(title: str, lines: list[str], number: int = 0, count: int = 1, footer: str | None = None
+               ) -> discord.Embed:
+    """One page of a list, the same for every list (`paged_embeds` for lists held in memory)."""
+    embed = discord.Embed(title=clip(title, EMBED_TITLE_MAX), description=clip("\n".join(lines), EMBED_DESCRIPTION_MAX),
+                          colour=discord.Colour.blurple())
+    if footer or count > 1:
+        embed.set_footer(text=footer or f"Page {number + 1} of {count}")
+    return embed
+
+
+DYNAMIC_ITEMS = (SourcesButton, NotWhatIAskedButton, PickButton, VoteButton, PageButton)
 
 
 def answer_view(view: EntryView, alternative_ids: list[str]) -> discord.ui.View:
@@ -304,11 +355,4 @@ class Paginator(discord.ui.View):
 
 def paged_embeds(title: str, lines: list[str], per_page: int = 10) -> list[discord.Embed]:
     chunks = [lines[i : i + per_page] for i in range(0, len(lines), per_page)] or [["Nothing to show."]]
-    pages = []
-    for number, chunk in enumerate(chunks, 1):
-        embed = discord.Embed(title=clip(title, EMBED_TITLE_MAX), description=clip("\n".join(chunk), 4096),
-                              colour=discord.Colour.blurple())
-        if len(chunks) > 1:
-            embed.set_footer(text=f"Page {number} of {len(chunks)}")
-        pages.append(embed)
-    return pages
+    return [page_embed(title, chunk, number, len(chunks)) for number, chunk in enumerate(chunks)]

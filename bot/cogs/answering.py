@@ -199,8 +199,10 @@ class Answering(commands.Cog):
             log.info("dropping a stale answer to user %s in channel %s (waited %.0f s)", message.author.id,
                      channel_id, waited)
             return
-        content, embed, view = self._render(reply, message.guild.id if message.guild else None, message.author.id)
+        guild_id = message.guild.id if message.guild else None
+        content, embed, view = self._render(reply, guild_id, message.author.id)
         if await self._send_reply(message, content=content, embed=embed, view=view):
+            self._record_decision(reply, guild_id, channel_id)
             self._after_answer(reply, message.author.id, channel_id, passive)
         self._log(reply, message.guild, channel_id, trigger.kind, started)
 
@@ -264,13 +266,14 @@ class Answering(commands.Cog):
             await interaction.followup.send(**message)
         else:
             await interaction.response.send_message(**message, ephemeral=reply.result.status != "answer")
+        self._record_decision(reply, interaction.guild_id, interaction.channel_id)
         self._after_answer(reply, interaction.user.id, interaction.channel_id or 0, passive=False)
         self._log(reply, guild, interaction.channel_id, "slash", started)
 
     # -- shared ---------------------------------------------------------------------------------------
 
     def _scope(self, guild: discord.Guild | None) -> Scope | None:
-        return self.bot.scopes.scope_for(guild.id if guild else None)
+        return self.bot.faq.scope_for(guild.id if guild else None)
 
     async def _ask(self, question: str, *, passive: bool, scope: Scope | None) -> Reply:
         # Matching is CPU work: off the event loop, in its own bounded pool (see bot/workers.py).
@@ -286,13 +289,20 @@ class Answering(commands.Cog):
         self.bot.workers.record_soon("an unanswered question", self.bot.records.record_unanswered, guild_id,
                                      channel_id, result.question, best, result.score)
 
+    def _record_decision(self, reply: Reply, guild_id: int | None, channel_id: int | None) -> None:
+        """What the bot replied with (answer, did-you-mean or no answer), for `/faq stats`; in the background,
+        like every record. Passive messages it stayed silent on are not decisions."""
+        result = reply.result
+        self.bot.workers.record_soon("a decision", self.bot.records.record_decision, guild_id, channel_id,
+                                     result.status, result.entry, result.score)
+
     def _render(self, reply: Reply, guild_id: int | None, asker_id: int):
         result = reply.result
         if result.status == "answer" and reply.view is not None:
             alternatives = [alt.entry for alt in result.alternatives]
             return None, answer_embed(reply.view), answer_view(reply.view, alternatives)
         if result.status == "clarify":
-            engine, scope = self.bot.engine, self.bot.scopes.scope_for(guild_id)
+            engine, scope = self.bot.engine, self.bot.faq.scope_for(guild_id)
             ids = [result.entry, *(alt.entry for alt in result.alternatives)]
             options = [(eid, e.title) for eid in ids if eid and (e := engine.entry(eid, scope))]
             return "Did you mean one of these?", None, pick_view(options, asker_id)

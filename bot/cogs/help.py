@@ -44,7 +44,7 @@ class Help(commands.Cog):
     @app_commands.command(name="myth", description="A random myth, or pick one by name")
     @app_commands.describe(name="leave empty for a random myth")
     async def myth(self, interaction: discord.Interaction, name: str | None = None) -> None:
-        scope = self.bot.scopes.scope_for(interaction.guild_id)
+        scope = self.bot.faq.scope_for(interaction.guild_id)
         engine = self.bot.engine
         myths = [m for m in engine.kb.myths if not m.retired and engine.entry(m.id, scope)]
         if not myths:
@@ -72,7 +72,7 @@ class Help(commands.Cog):
     def _myth_titles(self, guild_id: int | None) -> dict[str, str]:
         """Titles of the myths members of this server may pick: curated and the server's own, none hidden
         here and none retired."""
-        engine, scope = self.bot.engine, self.bot.scopes.scope_for(guild_id)
+        engine, scope = self.bot.engine, self.bot.faq.scope_for(guild_id)
         candidates = [*engine.kb.myths, *(scope.entries.values() if scope else ())]
         return {m.id: m.title for m in candidates if m.kind == "myth" and engine.entry(m.id, scope) is not None}
 

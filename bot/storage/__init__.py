@@ -14,15 +14,16 @@ can be shown to a moderator as it is.
 - `postgres/store.py`: `PgFaqStore`, `PgRecordStore`, `listen()`; the schema is
   `postgres/migrations/*.sql`.
 - `transfer.py`, `db_commands.py`: `mythbot db upgrade`, `db import --from DIR`, `db export --to DIR`.
-- `drafts.py`: parsing the Discord form (kept for the current cogs; it belongs with the form).
 
 A change, on either backend: `await faq.apply(guild_id, operation)` takes the server's lock (a file
 lock, or `SELECT ... FOR UPDATE` on `guild_versions`), reads the server's current content from
 storage, runs the operation, checks the result (`run_checked`), saves it atomically, and only then
 updates memory. Operations: `add_entry_op(entry, actor)`, `edit_entry_op(entry_id, entry, actor,
 expected_revision)`, `remove_entry`, `restore_entry`, `hide_entry`, `unhide_entry`,
-`train(entry_id, phrasings, actor)`, `untrain(...)`. A form remembers `revision_of(entry)` when it
-opens; if the stored entry differs when it is saved, the edit raises `Conflict` and saves nothing.
+`train(entry_id, phrasings, actor)`, `untrain(...)`. Entries arrive complete and validated: storage only
+stores (the Discord form's parsing is `bot.faq.drafts`). A form remembers `revision_of(entry)` when it
+opens; if the stored entry differs when it is saved, the edit raises `Conflict` (with the stored entry
+as `current`) and saves nothing.
 
 Reads for answering (`scope_for`, `state`) are in memory; `guild_ids()` reads from storage every
 server that saved something of its own. Another process's change shows after `refresh(guild_id)`;

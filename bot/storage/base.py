@@ -52,7 +52,13 @@ class SaveFailed(StoreError):
 
 
 class Conflict(StoreError):
-    """Someone else saved the entry after this moderator opened it; nothing was written."""
+    """Someone else saved the entry after this moderator opened it; nothing was written.
+
+    `current` is the entry as stored now, so the moderator can be shown it and decide again."""
+
+    def __init__(self, message: str, current: Entry | None = None) -> None:
+        self.current = current
+        super().__init__(message)
 
 
 class RecordFailed(StorageError):

@@ -1,7 +1,7 @@
 """The embedded default behind the storage protocols: per-guild YAML files (`GuildStore`) and SQLite
 (`Records`). Nothing to set up and nothing to run beside the bot.
 
-`FileFaqStore` adapts a `GuildStore` (whose synchronous API the current cogs still call) to `FaqStore`.
+`FileFaqStore` adapts a `GuildStore` (YAML files under a lock, partly synchronous) to `FaqStore`.
 `FileRecordStore` runs every SQLite call in one dedicated thread, so the event loop never waits on
 the database and the connection is only ever used from that thread; a short busy timeout turns a
 database held by someone else into a prompt `RecordFailed` instead of a stall.
@@ -36,7 +36,7 @@ RECORDS_BUSY_TIMEOUT = 2.0  # seconds; the answer path must not wait longer on a
 
 
 class FileFaqStore:
-    """`FaqStore` over a `GuildStore`; `guilds` is the store itself, for code not yet moved to the protocol."""
+    """`FaqStore` over a `GuildStore`; `guilds` is the store itself, for tools and tests of the file layout."""
 
     def __init__(self, guilds: GuildStore) -> None:
         self.guilds = guilds

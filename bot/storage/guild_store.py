@@ -1,7 +1,7 @@
 """Moderator entries per guild: one YAML file each, validated before every write, never half-written.
 
-`GuildStore` is what the bot answers with (`scope_for(guild_id)`, a dictionary lookup) and what the
-moderation cog changes (`add`, `edit`, `remove`, `restore`, `hide`, `unhide`). A change runs in a
+`GuildStore` is what `FileFaqStore` (file_backend.py) answers with (`scope_for(guild_id)`, a dictionary
+lookup) and changes (`apply(guild_id, operation)`; `add`, `edit`, `remove`, ... are shorthands). A change runs in a
 worker thread under an exclusive lock on the guild's file (shared with other processes): it re-reads
 the file, applies the change, checks the result against the curated knowledge, writes it atomically
 keeping rotating backups, and only then swaps the guild's in-memory scope. The changes themselves
@@ -38,12 +38,11 @@ from bot.storage.base import (
     StoreError,
     newest_first,
 )
-from bot.storage.drafts import Draft
 from bot.storage.guild_file import EXPORT_HEADER, GuildFile, export_file, parse_guild_text, to_yaml
 from bot.storage.operations import (
-    add_entry,
+    add_entry_op,
     cross_problems,
-    edit_entry,
+    edit_entry_op,
     hide_entry,
     remove_entry,
     restore_entry,
@@ -56,7 +55,7 @@ from bot.storage.operations import (
 
 # Kept importable from here: the cogs and older tests import them from this module.
 __all__ = ["EMPTY", "Actor", "Change", "ChangeRefused", "GuildState", "GuildStore", "Operation", "SaveFailed",
-           "StoreError", "add_entry", "edit_entry", "hide_entry", "read_guild", "remove_entry", "restore_entry",
+           "StoreError", "add_entry_op", "edit_entry_op", "hide_entry", "read_guild", "remove_entry", "restore_entry",
            "unhide_entry", "unique_id"]
 
 log = logging.getLogger(__name__)
@@ -255,11 +254,12 @@ class GuildStore:
 
     # --- the changes moderators make ---------------------------------------------------------------
 
-    async def add(self, guild_id: int, draft: Draft, actor: Actor) -> Change:
-        return await self.apply(guild_id, add_entry(draft, actor))
+    async def add(self, guild_id: int, entry: Entry, actor: Actor) -> Change:
+        return await self.apply(guild_id, add_entry_op(entry, actor))
 
-    async def edit(self, guild_id: int, entry_id: str, draft: Draft, actor: Actor) -> Change:
-        return await self.apply(guild_id, edit_entry(entry_id, draft, actor))
+    async def edit(self, guild_id: int, entry_id: str, entry: Entry, actor: Actor,
+                   expected_revision: str | None = None) -> Change:
+        return await self.apply(guild_id, edit_entry_op(entry_id, entry, actor, expected_revision))
 
     async def remove(self, guild_id: int, entry_id: str, actor: Actor) -> Change:
         return await self.apply(guild_id, remove_entry(entry_id, actor))

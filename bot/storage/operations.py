@@ -4,8 +4,8 @@ An `Operation` maps a server's current content (and the curated base, and the ti
 content and a `Change`. Backends read the current content under their lock, call `run_checked`, and
 save what it returns: so every rule lives here once, whatever stores the result.
 
-The operations that take an `Entry` (`add_entry_op`, `edit_entry_op`) are the interface for front
-ends; `add_entry` / `edit_entry` take the Discord form's `Draft` and stay for the current cogs.
+Storage only stores: an entry reaches `add_entry_op` / `edit_entry_op` complete and validated, built by
+whatever front end the moderator used (the Discord form's parsing is `bot.faq.drafts`).
 """
 
 import re
@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from bot.engine.knowledge import KnowledgeBase, ParsedFile, assemble
 from bot.engine.normalize import normalize
-from bot.engine.schema import Entry, MythEntry, Stewardship, slugify
+from bot.engine.schema import Entry, Stewardship, slugify
 from bot.engine.yamlsafe import Problem
 from bot.storage.base import (
     Actor,
@@ -27,7 +27,6 @@ from bot.storage.base import (
     SaveFailed,
     revision_of,
 )
-from bot.storage.drafts import Draft, DraftError, build_entry
 from bot.storage.guild_file import (
     GUILD_HEADER,
     GuildFile,
@@ -64,8 +63,9 @@ def _touched(entry: Entry, actor: Actor, now: datetime, **update: object) -> Ent
     return entry.model_copy(update={**update, "stewardship": stewardship})
 
 
-def _editable(content: GuildFile, base: KnowledgeBase, entry_id: str) -> Entry:
-    """The server's own entry with this id, or why it cannot be edited from Discord."""
+def editable_entry(content: GuildFile, base: KnowledgeBase, entry_id: str) -> Entry:
+    """The server's own entry with this id, or why it cannot be edited (`ChangeRefused`). `edit_entry_op`
+    applies this rule; a form asks it before opening, so the rule is written once."""
     previous = _own(content, entry_id)
     if previous is None and entry_id in base.entries:
         raise ChangeRefused([f"{entry_id!r} is a curated entry: it is read-only from Discord. Hide it here "
@@ -77,8 +77,8 @@ def _editable(content: GuildFile, base: KnowledgeBase, entry_id: str) -> Entry:
 
 def _check_revision(previous: Entry, expected_revision: str | None) -> None:
     if expected_revision is not None and revision_of(previous) != expected_revision:
-        raise Conflict(f"{previous.title!r} was changed by someone else since you opened it; nothing was saved. "
-                       "Open it again to see their version.")
+        raise Conflict(f"{previous.title!r} was changed by someone else since you opened it; nothing was saved.",
+                       current=previous)
 
 
 # --- entries ------------------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def edit_entry_op(entry_id: str, entry: Entry, actor: Actor, expected_revision: 
     moderator opened it: `expected_revision` is `revision_of` the entry as it was then (None: don't check)."""
 
     def apply(content: GuildFile, base: KnowledgeBase, now: datetime) -> tuple[GuildFile, Change]:
-        previous = _editable(content, base, entry_id)
+        previous = editable_entry(content, base, entry_id)
         _check_revision(previous, expected_revision)
         if entry.kind != previous.kind:
             raise ChangeRefused([f"{entry_id!r} is a {previous.kind}; it cannot become a {entry.kind}"])
@@ -109,35 +109,6 @@ def edit_entry_op(entry_id: str, entry: Entry, actor: Actor, expected_revision: 
             update={"updated_by": str(actor), "updated_at": now})
         edited = entry.model_copy(update={"id": entry_id, "retired": previous.retired, "stewardship": stewardship})
         return with_entry(content, edited), Change("edit", entry_id, edited, str(actor))
-
-    return apply
-
-
-def add_entry(draft: Draft, actor: Actor) -> Operation:
-    """Add an entry from the Discord form (kept for the current cogs; new code uses `add_entry_op`)."""
-
-    def apply(content: GuildFile, base: KnowledgeBase, now: datetime) -> tuple[GuildFile, Change]:
-        entry_id = unique_id(draft.title, set(base.entries) | {e.id for e in content.entries})
-        stewardship = Stewardship(created_by=str(actor), created_at=now)
-        entry = build_entry(draft, entry_id=entry_id, stewardship=stewardship, known_sources=base.sources)
-        return with_entry(content, entry), Change("add", entry_id, entry, str(actor))
-
-    return apply
-
-
-def edit_entry(entry_id: str, draft: Draft, actor: Actor, expected_revision: str | None = None) -> Operation:
-    """Edit an entry from the Discord form (kept for the current cogs; new code uses `edit_entry_op`)."""
-
-    def apply(content: GuildFile, base: KnowledgeBase, now: datetime) -> tuple[GuildFile, Change]:
-        previous = _editable(content, base, entry_id)
-        _check_revision(previous, expected_revision)
-        if not isinstance(previous, MythEntry):
-            raise ChangeRefused([f"{entry_id!r} is an exercise; exercises are edited in the YAML file"])
-        steward = previous.stewardship or Stewardship()
-        stewardship = steward.model_copy(update={"updated_by": str(actor), "updated_at": now})
-        entry = build_entry(draft, entry_id=entry_id, stewardship=stewardship, previous=previous,
-                            known_sources=base.sources)
-        return with_entry(content, entry), Change("edit", entry_id, entry, str(actor))
 
     return apply
 
@@ -332,9 +303,6 @@ def checked(name: str, updated: GuildFile, current: GuildFile, base: KnowledgeBa
 def run_checked(name: str, operation: Operation, current: GuildFile, base: KnowledgeBase,
                 now: datetime) -> tuple[GuildState, Change, str]:
     """Apply `operation` to `current` and check the result: (new state, change, YAML text)."""
-    try:
-        updated, change = operation(current, base, now)
-    except DraftError as exc:
-        raise ChangeRefused([f"{label}: {message}" for label, message in exc.problems]) from None
+    updated, change = operation(current, base, now)
     state, text = checked(name, updated, current, base)
     return state, change, text

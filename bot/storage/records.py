@@ -178,7 +178,7 @@ class Records:
                         score: float) -> None:
         if status not in DECISION_STATUSES:
             raise ValueError(f"status must be one of {', '.join(DECISION_STATUSES)}, got {status!r}")
-        with self._cursor() as cur:
+        with self._cursor(MEMBER_WRITE_WAIT) as cur:  # one per reply to a member, like their questions
             cur.execute("INSERT INTO decisions (guild_id, channel_id, status, entry_id, score, created_at) "
                         "VALUES (?, ?, ?, ?, ?, ?)", (guild_id, channel_id, status, entry_id, score, time.time()))
 

@@ -1,12 +1,10 @@
 import pytest
 import yaml
 
-from bot.cogs.moderation import (
-    REFUSAL,
-    may_moderate,
-    rank_choices,
-)
+from bot.cogs.faq.access import REFUSAL, may_moderate
 from bot.engine.knowledge import parse_text
+from bot.faq.service import rank_choices
+from bot.storage.operations import add_entry_op
 from tests.cogs.conftest import (
     AUTOCOMPLETE,
     CHANNEL_MESSAGE,
@@ -18,7 +16,7 @@ from tests.cogs.conftest import (
     slash,
 )
 from tests.standin.world import Perm
-from tests.storage.conftest import ANA, numbered_draft
+from tests.storage.conftest import ANA, numbered_entry
 
 MANAGE_MESSAGES = 1 << 13
 CREATINE_FORM = {
@@ -32,8 +30,13 @@ CREATINE_ID = "does-creatine-make-you-bloated"
 OTHER_GUILD = 222
 
 
+def guild_file(bot, guild_id):
+    """Where the default backend keeps a server's entries: nothing may be written for a refused change."""
+    return bot.settings.data_dir / "guilds" / f"{guild_id}.yaml"
+
+
 def answered(bot, guild_id, question):
-    result = bot.engine.ask(question, scope=bot.scopes.scope_for(guild_id)).result
+    result = bot.engine.ask(question, scope=bot.faq.scope_for(guild_id)).result
     return result.entry if result.status == "answer" else None
 
 
@@ -62,7 +65,7 @@ async def test_members_without_the_permission_or_role_are_refused_every_command(
     sent = await (await slash(fake_discord, command, options, user=regular)).response()
     assert sent.type == CHANNEL_MESSAGE
     assert sent.content == REFUSAL and sent.flags == EPHEMERAL
-    assert faq_bot.scopes.scope_for(guild_id) is None and not faq_bot.scopes.path(guild_id).exists()
+    assert faq_bot.faq.scope_for(guild_id) is None and not guild_file(faq_bot, guild_id).exists()
 
 
 async def test_the_group_is_guild_only_and_hidden_from_members_by_default(fake_discord, faq_bot, role_moderator):
@@ -89,6 +92,14 @@ async def test_autocomplete_offers_ids_to_moderators_only(fake_discord, faq_bot,
     assert (await typed.response()).choices == []
 
 
+async def test_autocomplete_choices_fit_discord_whatever_the_title(fake_discord, faq_bot, guild_id, role_moderator):
+    long = numbered_entry(1).model_copy(update={"title": "Spot " + "very " * 45 + "long title"})
+    await faq_bot.faq.apply(guild_id, add_entry_op(long, ANA))
+    typed = await fake_discord.inject_autocomplete("faq remove", {"id": "spot"}, "id", user=role_moderator)
+    choices = (await typed.response()).choices  # the stand-in refuses names over 100 characters, as Discord does
+    assert len(choices) == 2 and all(len(choice["name"]) <= 100 for choice in choices)
+
+
 async def test_buttons_refuse_non_moderators_too(fake_discord, faq_bot, guild_id, role_moderator, regular):
     removing = await slash(fake_discord, "remove", {"id": "spot-reduction"}, user=role_moderator)
     await removing.response()
@@ -112,7 +123,7 @@ async def test_add_through_the_form_answers_in_this_guild_only(fake_discord, faq
     assert answered(faq_bot, guild_id, "does creatine cause bloating") == CREATINE_ID
     assert answered(faq_bot, OTHER_GUILD, "does creatine cause bloating") is None
     await faq_bot.workers.drain()  # the audit is written in the background
-    [record] = faq_bot.records.audit_log(guild_id)
+    [record] = await faq_bot.records.audit_log(guild_id)
     assert (record.actor_id, record.action, record.entry_id) == (role_moderator.id, "add", CREATINE_ID)
     assert '"verdict": "partly true"' in record.detail
 
@@ -126,7 +137,7 @@ async def test_a_refused_form_names_the_field_and_offers_to_reopen_it(fake_disco
     assert "Verdict / evidence: 'very strong' is not an evidence grade" in refused["content"]
     retry = refused["components"][0]["components"][0]
     assert retry["label"] == "Fix and resubmit"
-    assert not faq_bot.scopes.path(guild_id).exists()
+    assert not guild_file(faq_bot, guild_id).exists()
     click = await fake_discord.inject_component(retry["custom_id"], int(refused["id"]), role_moderator)
     reopened = await click.response()
     assert reopened.type == MODAL
@@ -147,11 +158,11 @@ async def test_edit_opens_the_form_prefilled_and_saves(fake_discord, faq_bot, gu
     submitted = await fake_discord.inject_modal_submit(form.custom_id, {"verdict": "true / strong"}, user=moderator)
     _, saved = await answered_in_full(submitted)
     assert saved["content"] == f"Saved `{CREATINE_ID}`."
-    entry = faq_bot.scopes.entry(guild_id, CREATINE_ID)
+    entry = faq_bot.faq.state(guild_id).entries[CREATINE_ID]
     assert entry.verdict == "true" and entry.questions == ["does creatine make you bloated", "creatine water retention"]
     assert entry.stewardship.updated_by == f"bo ({moderator.id})"
     curated = await (await slash(fake_discord, "edit", {"id": "spot-reduction"}, user=role_moderator)).response()
-    assert "curated entry: read-only from Discord" in curated.content
+    assert curated.content.startswith("Not possible: 'spot-reduction' is a curated entry: it is read-only from Discord")
 
 
 async def test_remove_asks_first_then_retires_and_restore_brings_back(fake_discord, faq_bot, guild_id,
@@ -173,7 +184,7 @@ async def test_remove_asks_first_then_retires_and_restore_brings_back(fake_disco
     assert restored["content"] == f"Restored `{CREATINE_ID}`: it answers here again."
     assert answered(faq_bot, guild_id, "does creatine cause bloating") == CREATINE_ID
     await faq_bot.workers.drain()
-    assert [r.action for r in faq_bot.records.audit_log(guild_id)] == ["restore", "retire", "add"]
+    assert [r.action for r in await faq_bot.records.audit_log(guild_id)] == ["restore", "retire", "add"]
 
 
 async def test_remove_on_a_curated_entry_hides_it_here_after_confirming(fake_discord, faq_bot, guild_id,
@@ -200,7 +211,7 @@ async def test_remove_on_a_curated_entry_hides_it_here_after_confirming(fake_dis
 
 async def test_list_pages_with_buttons_that_survive_restarts(fake_discord, faq_bot, guild_id, role_moderator):
     for n in range(12):
-        await faq_bot.scopes.add(guild_id, numbered_draft(n), ANA)
+        await faq_bot.faq.apply(guild_id, add_entry_op(numbered_entry(n), ANA))
     listing = await slash(fake_discord, "list", {"which": "server"}, user=role_moderator)
     first = await listing.response()
     assert first.embeds[0]["footer"]["text"] == "Page 1 of 2 · 12 entries"
@@ -215,18 +226,40 @@ async def test_list_pages_with_buttons_that_survive_restarts(fake_discord, faq_b
 
 async def test_show_has_the_card_and_who_changed_it(fake_discord, faq_bot, role_moderator):
     await answered_in_full(await add_creatine(fake_discord, role_moderator))
-    shown = await (await slash(fake_discord, "show", {"id": CREATINE_ID}, user=role_moderator)).response()
-    footer = shown.embeds[0]["footer"]["text"]
+    _, shown = await answered_in_full(await slash(fake_discord, "show", {"id": CREATINE_ID}, user=role_moderator))
+    footer = shown["embeds"][0]["footer"]["text"]
     assert footer.startswith(f"{CREATINE_ID} · This server's entry · added by ana ({role_moderator.id}) on ")
-    curated = await (await slash(fake_discord, "show", {"id": "spot-reduction"}, user=role_moderator)).response()
-    assert "Curated (read-only from Discord)" in curated.embeds[0]["footer"]["text"]
+    _, curated = await answered_in_full(await slash(fake_discord, "show", {"id": "spot-reduction"},
+                                                    user=role_moderator))
+    assert "Curated (read-only from Discord)" in curated["embeds"][0]["footer"]["text"]
+
+
+async def test_show_has_a_retired_entry_with_its_history(fake_discord, faq_bot, guild_id, role_moderator,
+                                                         moderator):
+    await answered_in_full(await add_creatine(fake_discord, role_moderator))
+    form = await (await slash(fake_discord, "edit", {"id": CREATINE_ID}, user=moderator)).response()
+    await answered_in_full(await fake_discord.inject_modal_submit(form.custom_id, {"verdict": "true / strong"},
+                                                                  user=moderator))
+    removing = await slash(fake_discord, "remove", {"id": CREATINE_ID}, user=role_moderator)
+    await removing.response()
+    confirm = f"mythbot:faq:remove:retire:{CREATINE_ID}"
+    await (await fake_discord.inject_component(confirm, removing.original_message_id, role_moderator)).response()
+    assert answered(faq_bot, guild_id, "does creatine cause bloating") is None  # gone for members
+    _, shown = await answered_in_full(await slash(fake_discord, "show", {"id": CREATINE_ID}, user=moderator))
+    [card] = shown["embeds"]
+    assert card["title"] == CREATINE_FORM["title"]
+    assert card["footer"]["text"].startswith(f"{CREATINE_ID} · This server's entry · retired · added by ana")
+    history = next(field["value"] for field in card["fields"] if field["name"].startswith("History"))
+    lines = history.splitlines()
+    assert len(lines) == 3 and lines[0].endswith("(retired)")  # newest first: retired, edited, added
+    assert f"by bo ({moderator.id})" in lines[1] and f"by ana ({role_moderator.id})" in lines[2]
 
 
 async def test_gaps_groups_what_went_unanswered(fake_discord, faq_bot, guild_id, role_moderator):
     for question in ("is creatine safe?", "Is creatine safe for women", "is creatine safe",
                      "best shoes for squats", "what shoes for squatting", "does spot reduction work"):
-        faq_bot.records.record_unanswered(guild_id, 10, question)
-    faq_bot.records.record_unanswered(OTHER_GUILD, 10, "elsewhere only")
+        await faq_bot.records.record_unanswered(guild_id, 10, question)
+    await faq_bot.records.record_unanswered(OTHER_GUILD, 10, "elsewhere only")
     _, report = await answered_in_full(await slash(fake_discord, "gaps", user=role_moderator))
     text = report["embeds"][0]["description"]
     assert "**3×** is creatine safe" in text and "**2×**" in text
@@ -258,13 +291,12 @@ async def test_export_attaches_valid_curated_yaml(fake_discord, faq_bot, guild_i
     assert yaml.safe_load(text)["myths"][0]["id"] == CREATINE_ID
 
 
-def test_choices_rank_prefixes_first_and_fit_discord():
+def test_choices_rank_prefixes_first():
     options = [("spot-reduction", "Can you burn fat from one spot?"), ("squats-hip-dips", "Will squats fix hip dips?"),
                ("x" * 64, "y" * 200)]
-    assert [v for _, v in rank_choices(options, "squ")] == ["squats-hip-dips"]
-    assert [v for _, v in rank_choices(options, "fat spot")] == ["spot-reduction"]
+    assert [entry_id for entry_id, _ in rank_choices(options, "squ")] == ["squats-hip-dips"]
+    assert [entry_id for entry_id, _ in rank_choices(options, "fat spot")] == ["spot-reduction"]
     assert len(rank_choices(options, "")) == 3
-    assert all(len(name) <= 100 for name, _ in rank_choices(options, ""))
 
 
 async def test_manage_messages_in_one_channel_does_not_grant_server_wide_faq_powers(fake_discord, faq_bot, guild_id,

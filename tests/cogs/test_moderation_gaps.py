@@ -9,7 +9,8 @@ import threading
 
 import pytest
 
-from bot.cogs.moderation import GAP_RECHECK
+import bot.faq.service
+from bot.faq.service import GAP_RECHECK
 from tests.cogs.conftest import CHANNEL_MESSAGE, DEFERRED, slash
 from tests.cogs.test_moderation_records import ask_in_general
 
@@ -31,8 +32,7 @@ async def blocked_grouping(monkeypatch, faq_bot):
     """Grouping waits until the test releases it: a report that takes as long as the test needs."""
     loop = asyncio.get_running_loop()
     started, release, grouped = asyncio.Event(), threading.Event(), []
-    loaded = faq_bot.extensions["bot.cogs.moderation"]  # load_extension runs its own copy of the module
-    real = loaded.group_gaps
+    real = bot.faq.service.group_gaps
 
     def group_gaps(asked, **options):
         asked = list(asked)
@@ -41,7 +41,7 @@ async def blocked_grouping(monkeypatch, faq_bot):
         release.wait(timeout=30)
         return real(asked, **options)
 
-    monkeypatch.setattr(loaded, "group_gaps", group_gaps)
+    monkeypatch.setattr(bot.faq.service, "group_gaps", group_gaps)
     yield started, release, grouped
     release.set()
 
@@ -52,7 +52,7 @@ async def test_members_and_moderators_are_served_while_gap_reports_run(fake_disc
     started, release, grouped = blocked_grouping
     seeded = seeded_questions(GAP_RECHECK + 100)
     for question in [*seeded, "is creatine safe?", "is creatine safe", "Is creatine safe for women"]:
-        faq_bot.records.record_unanswered(guild_id, 10, question)
+        await faq_bot.records.record_unanswered(guild_id, 10, question)
     reports = [await slash(fake_discord, "gaps", user=role_moderator) for _ in range(DEFAULT_POOL_THREADS)]
     for report in reports:
         assert (await report.response()).type == DEFERRED
@@ -78,8 +78,8 @@ PLANTED = ("**now** discord.gg/abc discord.com/invite/xyz https://ev.il/a HTTP:/
 
 async def test_links_members_planted_are_not_clickable_in_the_report(fake_discord, faq_bot, guild_id,
                                                                      role_moderator):
-    faq_bot.records.record_unanswered(guild_id, 10, PLANTED)
-    faq_bot.records.record_unanswered(guild_id, 10, PLANTED.replace("now", "today"))
+    await faq_bot.records.record_unanswered(guild_id, 10, PLANTED)
+    await faq_bot.records.record_unanswered(guild_id, 10, PLANTED.replace("now", "today"))
     report = await slash(fake_discord, "gaps", user=role_moderator)
     await report.response()
     text = (await report.followup(0))["embeds"][0]["description"]

@@ -32,7 +32,7 @@ async def test_a_form_opened_before_a_restart_is_saved_when_submitted(fake_disco
     assert done["embeds"][0]["title"] == CREATINE_FORM["title"]
     assert answered(after, guild_id, "does creatine cause bloating") == CREATINE_ID
     await after.workers.drain()
-    [record] = after.records.audit_log(guild_id)
+    [record] = await after.records.audit_log(guild_id)
     assert (record.actor_id, record.action) == (role_moderator.id, "add")
 
 
@@ -59,7 +59,7 @@ async def test_an_edit_form_across_a_restart_saves_that_entry_and_a_refusal_keep
                                                    user=role_moderator)
     _, saved = await answered_in_full(fixed)
     assert saved["content"] == f"Saved `{CREATINE_ID}`."
-    assert after.scopes.entry(guild_id, CREATINE_ID).verdict == "true"
+    assert after.faq.state(guild_id).entries[CREATINE_ID].verdict == "true"
 
 
 async def test_a_fix_and_resubmit_button_from_before_a_restart_says_it_expired(fake_discord, start_bot, settings,

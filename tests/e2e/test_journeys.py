@@ -96,7 +96,8 @@ async def test_unknown_question_is_recorded_for_moderators(fake_discord, start_b
     reply = await fake_discord.wait_for_message(general.id, since=mark)
     assert "don't have a sourced answer" in reply["content"]
     await bot.workers.drain()  # the record is written in the background, after the reply
-    assert [u.question for u in bot.records.unanswered(fake_discord.guild.id)] == ["best running shoes for flat feet?"]
+    unanswered = await bot.records.unanswered(fake_discord.guild.id)
+    assert [u.question for u in unanswered] == ["best running shoes for flat feet?"]
 
 
 async def test_clarify_then_pick_shows_the_answer(fake_discord, start_bot, make_bot):
@@ -137,7 +138,7 @@ async def test_buttons_sources_and_helpful_vote(fake_discord, start_bot, make_bo
     assert (await sources.response()).data["flags"] & 64  # ephemeral
     vote = await fake_discord.inject_component("mythbot:vote:1:spot-reduction", int(answer["id"]), alice)
     await vote.response()
-    assert bot.records.feedback_counts("spot-reduction") == (1, 0)
+    assert await bot.records.feedback_counts("spot-reduction") == (1, 0)
 
 
 async def test_slash_ask_exercise_autocomplete_help_and_myth(fake_discord, start_bot, make_bot):

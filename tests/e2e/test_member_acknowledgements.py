@@ -37,7 +37,7 @@ async def test_thanks_in_reply_to_an_answer_gets_silence_and_is_not_recorded(fak
     await fake_discord.settle()
     await bot.workers.drain()
     assert fake_discord.messages_sent(since=mark) == []
-    assert bot.records.unanswered(fake_discord.guild.id) == [] and bot.records.unanswered(None) == []
+    assert await bot.records.unanswered(fake_discord.guild.id) == [] and await bot.records.unanswered(None) == []
     await fake_discord.inject_message(general, alice, "why?", message_reference=int(answer["id"]))
     follow = await fake_discord.wait_for_message(general.id, since=mark)
     assert embed_title(follow) == "More: Can you burn fat from one spot?"

@@ -5,20 +5,18 @@ import shutil
 
 import pytest
 
-from bot.storage.drafts import Draft
-from bot.storage.guild_store import Actor
+from bot.storage.base import Actor
+from bot.storage.operations import add_entry_op, remove_entry
 from tests.conftest import FIXTURE_KB
 from tests.e2e import member_support
 from tests.e2e.member_support import custom_ids, embed_title, mention
+from tests.storage.conftest import creatine_entry
 
 make_bot = member_support.make_bot  # fixture
 
 GONE = "That entry is no longer available."
-CREATINE = Draft(title="Does creatine make you bloated?",
-                 questions="does creatine make you bloated\ncreatine water retention",
-                 answer="Some people hold a little extra water in the first week; it sits inside the muscle.",
-                 verdict="partly true / moderate", sources="10.1186/s12970-021-00412-w")
-CREATINE_ID = "does-creatine-make-you-bloated"
+CREATINE = creatine_entry()
+CREATINE_ID = CREATINE.id
 MODERATOR = Actor(1, "mod")
 
 
@@ -59,12 +57,12 @@ async def assert_gone_for_members(fake, member, answer, entry_id):
 async def test_an_entry_moderators_retired_is_gone_for_members(fake_discord, start_bot, make_bot):
     bot = await start_bot(make_bot())
     alice = fake_discord.make_member("alice")
-    await bot.scopes.add(fake_discord.guild.id, CREATINE, MODERATOR)
+    await bot.faq.apply(fake_discord.guild.id, add_entry_op(CREATINE, MODERATOR))
     answer = await ask(fake_discord, alice, "does creatine make you bloated?")
     assert embed_title(answer) == CREATINE.title
-    await bot.scopes.remove(fake_discord.guild.id, CREATINE_ID, MODERATOR)
+    await bot.faq.apply(fake_discord.guild.id, remove_entry(CREATINE_ID, MODERATOR))
     await assert_gone_for_members(fake_discord, alice, answer, CREATINE_ID)
-    assert bot.scopes.entry(fake_discord.guild.id, CREATINE_ID).retired  # kept for the moderators
+    assert bot.faq.state(fake_discord.guild.id).entries[CREATINE_ID].retired  # kept for the moderators
 
 
 async def test_a_curated_entry_retired_in_the_knowledge_files_is_gone_for_members(fake_discord, start_bot, make_bot,

@@ -83,7 +83,7 @@ async def test_added_entry_answers_at_once_in_this_guild(fake_discord, running):
     after = await ask(fake_discord, member, "does creatine make you bloated?")
     assert answered_title(after) == FORM["title"]
     assert "https://doi.org/10.1186/s12970-021-00412-w" in str(after["embeds"][0]["fields"])
-    assert running.scopes.entry(fake_discord.guild.id, CREATINE_ID).stewardship.created_by.startswith("mod")
+    assert running.faq.state(fake_discord.guild.id).entries[CREATINE_ID].stewardship.created_by.startswith("mod")
 
 
 async def test_remove_then_restore(fake_discord, running):

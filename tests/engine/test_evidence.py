@@ -174,10 +174,10 @@ def test_an_entry_citing_only_free_links_is_not_graded(kb_copy):
 
 async def test_a_moderator_entry_citing_the_bibliography_is_graded_too(tmp_path, fixture_kb):
     from bot.storage.guild_store import ChangeRefused, GuildStore
-    from tests.storage.conftest import ANA, GUILD, creatine_draft
+    from tests.storage.conftest import ANA, GUILD, creatine_entry
 
     store = GuildStore(tmp_path / "data", fixture_kb)
     with pytest.raises(ChangeRefused, match="evidence 'strong' is stronger than its sources can carry"):
-        await store.add(GUILD, creatine_draft(verdict="myth / strong", sources="vispute2011"), ANA)
-    added = await store.add(GUILD, creatine_draft(verdict="myth / strong"), ANA)  # a free DOI link only
+        await store.add(GUILD, creatine_entry(evidence="strong", sources=["vispute2011"], links=[]), ANA)
+    added = await store.add(GUILD, creatine_entry(evidence="strong"), ANA)  # a free DOI link only
     assert added.entry.evidence == "strong"

@@ -114,6 +114,7 @@ def choices_errors(data: Payload) -> list[str]:
 
 
 def modal_errors(data: Payload) -> list[str]:
-    errors = [] if data.get("custom_id") else ["data.custom_id: required"]
+    errors = length_errors("data.custom_id", data.get("custom_id"), 100, 1) if data.get("custom_id") else \
+        ["data.custom_id: required"]
     return errors + length_errors("data.title", data.get("title"), 45, 1) + \
         length_errors("data.components", data.get("components"), 5, 1)

@@ -4,24 +4,12 @@ import stat
 
 import pytest
 
-from bot.engine.schema import MythEntry
-from bot.storage.drafts import Draft
+from bot.engine.schema import MythEntry, slugify
 from bot.storage.guild_store import Actor, GuildStore
 
 ANA = Actor(5, "Ana")
 BO = Actor(6, "Bo")
 GUILD, OTHER_GUILD = 111, 222
-
-
-def creatine_draft(**changes) -> Draft:
-    fields = {
-        "title": "Does creatine make you bloated?",
-        "questions": "does creatine make you bloated\ncreatine water retention",
-        "answer": "Some people hold a little extra water in the first week; it is inside the muscle.",
-        "verdict": "partly true / moderate",
-        "sources": "10.1186/s12970-021-00412-w",
-    }
-    return Draft(**{**fields, **changes})
 
 
 def creatine_entry(**changes) -> MythEntry:
@@ -38,9 +26,15 @@ def creatine_entry(**changes) -> MythEntry:
     return MythEntry.model_validate({**fields, **changes})
 
 
-def numbered_draft(n: int, prefix: str = "topic") -> Draft:
-    return Draft(title=f"{prefix} {n} question", questions=f"what about {prefix} {n} and the rest",
-                 answer=f"Answer {n}.", verdict="myth / limited")
+def myth(title: str, *questions: str, **changes) -> MythEntry:
+    """A creatine-like entry with its own title and questions; its id (a wish, on add) is the title's slug."""
+    return creatine_entry(id=slugify(title), title=title, questions=list(questions), **changes)
+
+
+def numbered_entry(n: int, prefix: str = "topic") -> MythEntry:
+    return MythEntry(id=f"{prefix}-{n}-question", title=f"{prefix} {n} question",
+                     questions=[f"what about {prefix} {n} and the rest"], answer=f"Answer {n}.", verdict="myth",
+                     evidence="limited")
 
 
 def fail_directory_fsync(monkeypatch):

@@ -100,8 +100,9 @@ async def test_edit_keeps_the_author_and_refuses_a_stale_revision(backend):
     assert edited.entry.verdict == "true" and edited.revision != opened
     assert edited.entry.stewardship.created_by == "Ana (5)" and edited.entry.stewardship.updated_by == "Bo (6)"
 
-    with pytest.raises(Conflict, match="changed by someone else since you opened it; nothing was saved"):
+    with pytest.raises(Conflict, match="changed by someone else since you opened it; nothing was saved") as caught:
         await faq.apply(GUILD, edit_entry_op(CREATINE_ID, creatine_entry(verdict="myth"), ANA, opened))
+    assert caught.value.current == edited.entry  # what to show the moderator, and the revision to retry from
     assert faq.state(GUILD).entries[CREATINE_ID] == edited.entry
     assert (await backend.faq()).state(GUILD).entries[CREATINE_ID] == edited.entry
 

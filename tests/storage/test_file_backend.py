@@ -5,12 +5,12 @@ import sqlite3
 
 import pytest
 
-from bot.storage.base import Conflict, RecordFailed, revision_of
+from bot.storage.base import RecordFailed
 from bot.storage.file_backend import FileRecordStore
 from bot.storage.guild_store import GuildStore
-from bot.storage.operations import add_entry_op, edit_entry, train
+from bot.storage.operations import add_entry_op, train
 from bot.storage.records import Records
-from tests.storage.conftest import ANA, BO, GUILD, creatine_draft, creatine_entry
+from tests.storage.conftest import ANA, BO, GUILD, creatine_entry
 
 LOVE_HANDLES = "can i melt my love handles with side bends"
 
@@ -28,7 +28,7 @@ async def test_taught_phrasings_live_in_the_guild_file_under_trained(store, tmp_
 
 async def test_history_survives_a_torn_line_and_data_from_before_history(store, caplog):
     added = await store.apply(GUILD, add_entry_op(creatine_entry(), ANA))
-    edited = await store.edit(GUILD, added.entry_id, creatine_draft(verdict="true / moderate"), BO)
+    edited = await store.edit(GUILD, added.entry_id, creatine_entry(verdict="true", evidence="moderate"), BO)
     path = store.history_path(GUILD)
     assert len(path.read_text().splitlines()) == 2
     with path.open("a") as history:
@@ -40,12 +40,6 @@ async def test_history_survives_a_torn_line_and_data_from_before_history(store, 
     [only] = store.history(GUILD, added.entry_id)
     assert only.entry == edited.entry and only.saved_by == "Bo (6)"
 
-
-async def test_the_form_edit_can_check_the_opened_revision_too(store):
-    added = await store.add(GUILD, creatine_draft(), ANA)
-    await store.edit(GUILD, added.entry_id, creatine_draft(verdict="true / moderate"), BO)
-    with pytest.raises(Conflict):
-        await store.apply(GUILD, edit_entry(added.entry_id, creatine_draft(), ANA, revision_of(added.entry)))
 
 
 def test_an_existing_records_file_gains_the_new_tables_in_place(tmp_path):

@@ -7,7 +7,7 @@ from bot.engine.normalize import normalize
 from bot.storage.atomic import backup_paths
 from bot.storage.guild_file import parse_guild_text
 from bot.storage.guild_store import ChangeRefused, GuildStore, SaveFailed, unique_id
-from tests.storage.conftest import ANA, BO, GUILD, OTHER_GUILD, creatine_draft, fail_directory_fsync
+from tests.storage.conftest import ANA, BO, GUILD, OTHER_GUILD, creatine_entry, fail_directory_fsync, myth
 
 CREATINE = "does creatine make you bloated"
 
@@ -19,7 +19,7 @@ def answered(engine, store, guild, question):
 
 async def test_an_added_entry_is_answered_in_its_guild_only(store, fixture_engine):
     assert answered(fixture_engine, store, GUILD, CREATINE) is None
-    change = await store.add(GUILD, creatine_draft(), ANA)
+    change = await store.add(GUILD, creatine_entry(), ANA)
     assert change.action == "add" and change.entry_id == "does-creatine-make-you-bloated"
     assert answered(fixture_engine, store, GUILD, "does creatine make you bloated?") == change.entry_id
     assert answered(fixture_engine, store, OTHER_GUILD, "does creatine make you bloated?") is None
@@ -31,7 +31,7 @@ async def test_an_added_entry_is_answered_in_its_guild_only(store, fixture_engin
 
 
 async def test_entries_persist_with_who_and_when(store, tmp_path, fixture_kb):
-    await store.add(GUILD, creatine_draft(), ANA)
+    await store.add(GUILD, creatine_entry(), ANA)
     reopened = GuildStore(tmp_path / "data", fixture_kb)
     assert reopened.load_all() == []
     entry = reopened.entry(GUILD, "does-creatine-make-you-bloated")
@@ -40,9 +40,9 @@ async def test_entries_persist_with_who_and_when(store, tmp_path, fixture_kb):
 
 
 async def test_edit_changes_the_entry_and_records_the_editor(store, fixture_engine):
-    added = await store.add(GUILD, creatine_draft(), ANA)
-    edited = await store.edit(GUILD, added.entry_id, creatine_draft(questions="is creatine water weight",
-                                                                    verdict="true / strong"), BO)
+    added = await store.add(GUILD, creatine_entry(), ANA)
+    edited = await store.edit(GUILD, added.entry_id, creatine_entry(questions=["is creatine water weight"],
+                                                                    verdict="true", evidence="strong"), BO)
     assert edited.entry.verdict == "true" and edited.entry.questions == ["is creatine water weight"]
     assert edited.entry.stewardship.created_by == "Ana (5)" and edited.entry.stewardship.updated_by == "Bo (6)"
     assert answered(fixture_engine, store, GUILD, "is creatine just water weight") == added.entry_id
@@ -51,7 +51,7 @@ async def test_edit_changes_the_entry_and_records_the_editor(store, fixture_engi
 
 
 async def test_remove_retires_and_restore_brings_back(store, fixture_engine):
-    added = await store.add(GUILD, creatine_draft(), ANA)
+    added = await store.add(GUILD, creatine_entry(), ANA)
     removed = await store.remove(GUILD, added.entry_id, BO)
     assert removed.action == "retire" and removed.entry.retired
     assert answered(fixture_engine, store, GUILD, CREATINE) is None
@@ -83,7 +83,7 @@ async def test_a_curated_entry_can_be_hidden_in_one_guild(store, fixture_engine)
 
 
 async def test_a_hidden_curated_entry_can_be_replaced_by_the_guilds_own(store, fixture_engine):
-    draft = creatine_draft(title="Spot reduction, our take", questions="does spot reduction work")
+    draft = myth("Spot reduction, our take", "does spot reduction work")
     with pytest.raises(ChangeRefused, match="reads the same as one of 'spot-reduction'"):
         await store.add(GUILD, draft, ANA)
     await store.hide(GUILD, "spot-reduction")
@@ -95,9 +95,9 @@ async def test_a_hidden_curated_entry_can_be_replaced_by_the_guilds_own(store, f
 
 async def test_curated_entries_are_read_only(store):
     with pytest.raises(ChangeRefused, match="curated entry: it is read-only"):
-        await store.edit(GUILD, "spot-reduction", creatine_draft(), ANA)
+        await store.edit(GUILD, "spot-reduction", creatine_entry(), ANA)
     with pytest.raises(ChangeRefused, match="no entry with id 'nope'"):
-        await store.edit(GUILD, "nope", creatine_draft(), ANA)
+        await store.edit(GUILD, "nope", creatine_entry(), ANA)
     with pytest.raises(ChangeRefused, match="no entry with id 'nope'"):
         await store.remove(GUILD, "nope", ANA)
     with pytest.raises(ChangeRefused, match="no entry with id 'nope'"):
@@ -116,25 +116,20 @@ def test_new_ids_are_slugs_with_a_numeric_suffix_on_collision():
 
 
 async def test_ids_never_collide_with_curated_or_earlier_entries(store):
-    first = await store.add(GUILD, creatine_draft(title="Spot reduction", questions="q one"), ANA)
-    second = await store.add(GUILD, creatine_draft(title="Spot reduction", questions="q two"), ANA)
+    first = await store.add(GUILD, myth("Spot reduction", "q one"), ANA)
+    second = await store.add(GUILD, myth("Spot reduction", "q two"), ANA)
     assert (first.entry_id, second.entry_id) == ("spot-reduction-2", "spot-reduction-3")
 
 
-async def test_an_invalid_change_names_the_field_and_writes_nothing(store, fixture_engine):
-    await store.add(GUILD, creatine_draft(), ANA)
+async def test_an_invalid_change_says_why_and_writes_nothing(store, fixture_engine):
+    await store.add(GUILD, creatine_entry(), ANA)
     before = store.path(GUILD).read_bytes()
     scope = store.scope_for(GUILD)
-    with pytest.raises(ChangeRefused) as caught:
-        await store.add(GUILD, creatine_draft(title="Protein", questions="how much protein should i eat",
-                                              verdict="myth / strongish"), ANA)
-    message = str(caught.value)
-    assert "Verdict / evidence: 'strongish' is not an evidence grade" in message
     with pytest.raises(ChangeRefused, match="question 'how much protein should i eat' reads the same as one of "
                                             "'protein-intake'"):
-        await store.add(GUILD, creatine_draft(title="Protein", questions="how much protein should i eat"), ANA)
+        await store.add(GUILD, myth("Protein", "how much protein should i eat"), ANA)
     with pytest.raises(ChangeRefused, match="question 'creatine water retention' reads the same"):
-        await store.add(GUILD, creatine_draft(title="Again"), ANA)
+        await store.add(GUILD, creatine_entry(id="again", title="Again"), ANA)
     assert store.path(GUILD).read_bytes() == before
     assert store.scope_for(GUILD) is scope
     assert not backup_paths(store.path(GUILD), 1)[0].exists()
@@ -143,18 +138,18 @@ async def test_an_invalid_change_names_the_field_and_writes_nothing(store, fixtu
 async def test_problems_that_were_already_there_do_not_block_other_changes(tmp_path, fixture_kb):
     current = {"kb": KnowledgeBase(entries={}, sources=fixture_kb.sources)}
     store = GuildStore(tmp_path, lambda: current["kb"])
-    added = await store.add(GUILD, creatine_draft(questions="how much protein should i eat"), ANA)
+    added = await store.add(GUILD, creatine_entry(questions=["how much protein should i eat"]), ANA)
     current["kb"] = fixture_kb  # a curated reload now owns that phrasing too
-    await store.add(GUILD, creatine_draft(title="Other", questions="something else entirely"), ANA)
+    await store.add(GUILD, myth("Other", "something else entirely"), ANA)
     await store.remove(GUILD, added.entry_id, ANA)
     with pytest.raises(ChangeRefused, match="reads the same"):
-        third = creatine_draft(title="Third", questions="how many grams of protein a day to grow glutes")
+        third = myth("Third", "how many grams of protein a day to grow glutes")
         await store.add(GUILD, third, ANA)
 
 
 async def test_export_is_a_valid_curated_file_of_live_entries(store, fixture_kb):
-    kept = await store.add(GUILD, creatine_draft(answer="Line one.\nLine two: see https://example.org."), ANA)
-    gone = await store.add(GUILD, creatine_draft(title="Gone", questions="gone q"), ANA)
+    kept = await store.add(GUILD, creatine_entry(answer="Line one.\nLine two: see https://example.org."), ANA)
+    gone = await store.add(GUILD, myth("Gone", "gone q"), ANA)
     await store.remove(GUILD, gone.entry_id, ANA)
     await store.hide(GUILD, "spot-reduction")
     text, count = store.export_yaml(GUILD)
@@ -169,8 +164,8 @@ async def test_export_is_a_valid_curated_file_of_live_entries(store, fixture_kb)
 
 
 async def test_a_corrupt_file_falls_back_to_the_newest_valid_backup(store, tmp_path, fixture_kb, caplog):
-    first = await store.add(GUILD, creatine_draft(), ANA)
-    await store.add(GUILD, creatine_draft(title="Second", questions="second q"), ANA)
+    first = await store.add(GUILD, creatine_entry(), ANA)
+    await store.add(GUILD, myth("Second", "second q"), ANA)
     path = store.path(GUILD)
     path.write_text("myths:\n  - id: broken\n    title: [unclosed\n")
     reopened = GuildStore(tmp_path / "data", fixture_kb)
@@ -180,15 +175,15 @@ async def test_a_corrupt_file_falls_back_to_the_newest_valid_backup(store, tmp_p
     assert f"{path}:4: YAML syntax error" in caplog.text
     assert "answering from the backup" in caplog.text
     assert list(reopened.state(GUILD).entries) == [first.entry_id]  # .1 held the file before the second add
-    await reopened.add(GUILD, creatine_draft(title="Third", questions="third q"), BO)
+    await reopened.add(GUILD, myth("Third", "third q"), BO)
     broken_copies = list(path.parent.glob(f"{path.name}.broken-*"))
     assert len(broken_copies) == 1 and "unclosed" in broken_copies[0].read_text()
     assert parse_guild_text(path.read_bytes(), "x").problems == ()
 
 
 async def test_an_impossible_date_falls_back_to_the_newest_valid_backup_after_a_restart(store, tmp_path, fixture_kb):
-    first = await store.add(GUILD, creatine_draft(), ANA)
-    await store.add(GUILD, creatine_draft(title="Second", questions="second q"), ANA)
+    first = await store.add(GUILD, creatine_entry(), ANA)
+    await store.add(GUILD, myth("Second", "second q"), ANA)
     path = store.path(GUILD)
     text = path.read_text()
     assert text.count("created_at: '") == 2
@@ -229,7 +224,7 @@ async def test_hand_edits_that_clash_with_curated_knowledge_are_logged_and_still
 
 
 async def test_a_failing_write_keeps_the_old_file_and_scope(store, monkeypatch):
-    await store.add(GUILD, creatine_draft(), ANA)
+    await store.add(GUILD, creatine_entry(), ANA)
     before, scope = store.path(GUILD).read_bytes(), store.scope_for(GUILD)
 
     def disk_full(*args, **kwargs):
@@ -237,7 +232,7 @@ async def test_a_failing_write_keeps_the_old_file_and_scope(store, monkeypatch):
 
     monkeypatch.setattr("bot.storage.atomic.os.fsync", disk_full)
     with pytest.raises(SaveFailed, match=r"no space left on the device\. Nothing was changed"):
-        await store.add(GUILD, creatine_draft(title="Second", questions="second q"), ANA)
+        await store.add(GUILD, myth("Second", "second q"), ANA)
     assert store.path(GUILD).read_bytes() == before
     assert store.scope_for(GUILD) is scope
 
@@ -245,18 +240,18 @@ async def test_a_failing_write_keeps_the_old_file_and_scope(store, monkeypatch):
 async def test_a_directory_fsync_failure_after_the_rename_reports_the_change_as_made(store, monkeypatch,
                                                                                       fixture_engine):
     fail_directory_fsync(monkeypatch)
-    change = await store.add(GUILD, creatine_draft(), ANA)
+    change = await store.add(GUILD, creatine_entry(), ANA)
     assert answered(fixture_engine, store, GUILD, CREATINE) == change.entry_id  # served at once
     assert [e.id for e in parse_guild_text(store.path(GUILD).read_bytes(), "x").content.entries] == [change.entry_id]
     with pytest.raises(ChangeRefused):  # a retry is a duplicate, as it should be: the first one happened
-        await store.add(GUILD, creatine_draft(), ANA)
+        await store.add(GUILD, creatine_entry(), ANA)
 
 
 async def test_an_unexpected_failure_loading_one_guild_does_not_stop_the_others(tmp_path, fixture_kb, monkeypatch,
                                                                                 caplog):
     store = GuildStore(tmp_path, fixture_kb)
-    await store.add(GUILD, creatine_draft(), ANA)
-    await store.add(OTHER_GUILD, creatine_draft(), ANA)
+    await store.add(GUILD, creatine_entry(), ANA)
+    await store.add(OTHER_GUILD, creatine_entry(), ANA)
     real_load = GuildStore.load
 
     def flaky(self, guild_id):

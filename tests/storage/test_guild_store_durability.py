@@ -14,8 +14,8 @@ import pytest
 
 from bot.storage.atomic import backup_paths
 from bot.storage.guild_file import parse_guild_text
-from bot.storage.guild_store import GuildStore, SaveFailed, add_entry
-from tests.storage.conftest import ANA, BO, GUILD, numbered_draft
+from bot.storage.guild_store import GuildStore, SaveFailed, add_entry_op
+from tests.storage.conftest import ANA, BO, GUILD, numbered_entry
 
 FORK = multiprocessing.get_context("fork")
 
@@ -27,7 +27,7 @@ def entry_ids(path: Path) -> list[str]:
 
 
 async def test_many_concurrent_adds_all_persist(store, tmp_path, fixture_kb):
-    changes = await asyncio.gather(*(store.add(GUILD, numbered_draft(n), ANA) for n in range(40)))
+    changes = await asyncio.gather(*(store.add(GUILD, numbered_entry(n), ANA) for n in range(40)))
     ids = {change.entry_id for change in changes}
     assert len(ids) == 40
     assert set(entry_ids(store.path(GUILD))) == ids
@@ -41,7 +41,7 @@ def _add_many(data_dir, kb, start, prefix, count, actor):
     start.wait(timeout=30)
     store = GuildStore(data_dir, kb)
     for n in range(count):
-        store.apply_now(GUILD, add_entry(numbered_draft(n, prefix), actor))
+        store.apply_now(GUILD, add_entry_op(numbered_entry(n, prefix), actor))
 
 
 def test_two_processes_adding_at_once_lose_nothing(tmp_path, fixture_kb):
@@ -77,7 +77,7 @@ def _add_forever(data_dir, kb, ready, committed):
     ready.set()
     n = committed.value
     while True:
-        store.apply_now(GUILD, add_entry(numbered_draft(n), ANA))
+        store.apply_now(GUILD, add_entry_op(numbered_entry(n), ANA))
         n += 1
         committed.value = n
 
@@ -109,7 +109,7 @@ def test_a_writer_killed_at_any_moment_leaves_a_valid_file_with_every_committed_
     assert saved > 0
     store = GuildStore(tmp_path, fixture_kb)
     assert store.load_all() == []
-    store.apply_now(GUILD, add_entry(numbered_draft(saved), BO))  # the kernel released the dead writer's lock
+    store.apply_now(GUILD, add_entry_op(numbered_entry(saved), BO))  # the kernel released the dead writer's lock
     assert len(entry_ids(path)) == saved + 1
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
 
@@ -121,7 +121,7 @@ def _add_as(data_dir, kb, uid, results):
     store = GuildStore(data_dir, kb)
     store.load_all()
     try:
-        store.apply_now(GUILD, add_entry(numbered_draft(99), BO))
+        store.apply_now(GUILD, add_entry_op(numbered_entry(99), BO))
         results.put("written")
     except SaveFailed as exc:
         results.put(str(exc))
@@ -142,7 +142,7 @@ def shared_dir():
 
 def test_a_read_only_data_dir_gives_a_clear_error_and_keeps_the_old_file(shared_dir, fixture_kb):
     store = GuildStore(shared_dir, fixture_kb)
-    store.apply_now(GUILD, add_entry(numbered_draft(1), ANA))
+    store.apply_now(GUILD, add_entry_op(numbered_entry(1), ANA))
     path = store.path(GUILD)
     before = path.read_bytes()
     uid = None

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.engine.schema import ANSWER_MAX, TITLE_MAX, MythEntry, Stewardship
-from bot.storage.drafts import (
+from bot.faq.drafts import (
     ANSWER,
     FORM_FIELDS,
     QUESTIONS,

@@ -3,6 +3,9 @@
 The form has five text fields (Discord's limit for a modal). Verdict and evidence share one short
 field, read strictly ("myth / moderate"); sources are DOIs, https links or bibliography ids, one per
 line. Every problem is reported under the label of the field the moderator typed it in.
+
+Pure text in, entries out, no Discord types: the form layer builds the `Entry` here and storage only
+stores it (`add_entry_op` / `edit_entry_op`), and any other front end (a CLI) can read the same fields.
 """
 
 import re
@@ -20,6 +23,7 @@ from bot.engine.schema import (
     MythEntry,
     Stewardship,
     Verdict,
+    slugify,
 )
 
 VERDICTS: tuple[str, ...] = get_args(get_args(Verdict)[0])
@@ -265,8 +269,8 @@ def _message(error: dict) -> str:
     return error["msg"].removeprefix("Value error, ")
 
 
-def build_entry(draft: Draft, *, entry_id: str, stewardship: Stewardship, previous: MythEntry | None = None,
-                known_sources: Container[str] = ()) -> MythEntry:
+def build_entry(draft: Draft, *, entry_id: str, stewardship: Stewardship | None = None,
+                previous: MythEntry | None = None, known_sources: Container[str] = ()) -> MythEntry:
     """A valid `MythEntry` from the form, keeping the fields the form does not show from `previous`.
 
     Raises `DraftError` naming every field that is wrong; nothing is half-applied.
@@ -297,6 +301,14 @@ def build_entry(draft: Draft, *, entry_id: str, stewardship: Stewardship, previo
     if problems:
         raise DraftError(problems)
     return entry
+
+
+def entry_of(draft: Draft, *, previous: MythEntry | None = None, known_sources: Container[str] = ()) -> MythEntry:
+    """The entry a submitted form describes. For an edit, `previous` (the entry as the form opened it) keeps
+    its id and the fields the form does not show; a new entry's id is its title's slug, a wish the store
+    makes unique. Who saved it and when, the store adds. Raises `DraftError`."""
+    entry_id = previous.id if previous is not None else slugify(draft.title)
+    return build_entry(draft, entry_id=entry_id, previous=previous, known_sources=known_sources)
 
 
 def draft_of(entry: MythEntry) -> Draft:
