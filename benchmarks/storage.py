@@ -230,7 +230,7 @@ async def latencies(data_dir: Path, dsn: str | None, servers: list[int], sizes: 
 # --- (c) start-up and memory in a fresh process ------------------------------------------------------------
 
 LOAD_CHILD = """
-import asyncio, json, pathlib, time
+import asyncio, json, pathlib, sys, time
 from bot.engine.knowledge import load_knowledge
 from bot.storage.factory import open_storage
 
@@ -238,6 +238,7 @@ def status(field):
     return [int(line.split()[1]) / 1024 for line in open("/proc/self/status") if line.startswith(field)][0]
 
 kb = load_knowledge(pathlib.Path({knowledge!r}))
+servers = json.loads(sys.stdin.read())
 
 async def main():
     faq, records = await open_storage(pathlib.Path({data!r}), {dsn!r}, lambda: kb)
@@ -246,7 +247,7 @@ async def main():
     start = time.perf_counter()
     problems = await faq.load_all()
     seconds = time.perf_counter() - start
-    held = sum(faq.scope_for(g) is not None for g in {servers!r})
+    held = sum(faq.scope_for(g) is not None for g in servers)
     await faq.close()
     return {{"load_s": seconds, "rss_before_mb": before, "peak_rss_mb": status("VmHWM"),
              "rss_mb": status("VmRSS"), "servers_held": held, "problems": len(problems)}}
@@ -256,8 +257,9 @@ print(json.dumps(asyncio.run(main())))
 
 
 def load_in_fresh_process(data_dir: Path, dsn: str | None, servers: list[int]) -> dict:
-    code = LOAD_CHILD.format(knowledge=str(KNOWLEDGE), data=str(data_dir), dsn=dsn, servers=servers)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT)
+    code = LOAD_CHILD.format(knowledge=str(KNOWLEDGE), data=str(data_dir), dsn=dsn)
+    out = subprocess.run([sys.executable, "-c", code], input=json.dumps(servers), capture_output=True, text=True,
+                         check=False, cwd=ROOT)
     if out.returncode:
         raise RuntimeError(f"benchmark child failed:\n{out.stderr[-2000:]}")
     row = json.loads(out.stdout.splitlines()[-1])
