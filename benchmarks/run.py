@@ -2,6 +2,7 @@
 
     python -m benchmarks.run            # shipped base; 1k / 10k / 100k phrasings, sparse and Zipf-like
     python -m benchmarks.run --quick    # smaller sizes, for a smoke run
+    python -m benchmarks.run --storage  # also PostgreSQL against the file backend (benchmarks/storage.py)
 """
 
 import argparse
@@ -171,7 +172,7 @@ def table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
-def run(quick: bool) -> dict:
+def run(quick: bool, storage: bool = False) -> dict:
     sizes = (1_000, 5_000) if quick else (1_000, 10_000, 100_000)
     repeats = 1 if quick else 3
     results: dict = {"matching": [], "start_up": {}}
@@ -189,15 +190,21 @@ def run(quick: bool) -> dict:
         results["semantic"] = semantic_row(repeats)
         results["match_json"] = match_throughput(ROOT / "knowledge", 1_000)
         results["loop_lag"] = loop_lag(Engine(load_knowledge(ROOT / "knowledge")))
+    if storage:
+        from benchmarks import storage as storage_benchmarks
+
+        results["storage"] = storage_benchmarks.run(storage_benchmarks.QUICK if quick else storage_benchmarks.FULL)
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Mythbot benchmarks")
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat: a smoke run")
+    parser.add_argument("--storage", action="store_true",
+                        help="also the storage benchmarks: PostgreSQL against the file backend (minutes more)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    results = run(args.quick)
+    results = run(args.quick, args.storage)
     if args.json:
         print(json.dumps(results, indent=2))
         return
@@ -216,6 +223,11 @@ def main() -> None:
     m = results["match_json"]
     print(f"\nmatch --json: {m['lines']} questions in {m['seconds']:.2f} s ({m['lines_per_second']:.0f}/s, "
           "process start included)")
+    if "storage" in results:
+        from benchmarks.storage import report
+
+        print("\nStorage: PostgreSQL against the file backend (benchmarks/storage.py)")
+        print(report(results["storage"]))
 
 
 if __name__ == "__main__":
