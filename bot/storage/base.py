@@ -144,7 +144,7 @@ class GuildState:
     @classmethod
     def of(cls, content: GuildFile, origin: str) -> "GuildState":
         entries = {entry.id: entry for entry in content.entries}
-        return cls(content, Scope.of(entries, frozenset(content.hidden)), origin)
+        return cls(content, Scope.of(entries, frozenset(content.hidden), content.trained), origin)
 
     @property
     def entries(self) -> MappingProxyType:

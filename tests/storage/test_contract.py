@@ -211,6 +211,16 @@ async def test_export_holds_the_live_entries_in_the_curated_format(backend):
     assert count == 1 and [myth["id"] for myth in data["myths"]] == [CREATINE_ID] and "hidden" not in data
 
 
+async def test_a_taught_phrasing_answers_in_its_server_only(backend, fixture_engine):
+    faq = await backend.faq()
+    question = "tummy crunches to lose the pooch, worth it"
+    assert answered(fixture_engine, faq, GUILD, question) is None
+    await faq.apply(GUILD, train("spot-reduction", [question], ANA))
+    assert answered(fixture_engine, faq, GUILD, question) == "spot-reduction"
+    assert answered(fixture_engine, faq, OTHER_GUILD, question) is None
+    assert answered(fixture_engine, await backend.faq(), GUILD, question) == "spot-reduction"  # after a restart
+
+
 async def test_taught_phrasings_are_kept_checked_and_can_be_forgotten(backend):
     faq = await backend.faq()
     taught = await faq.apply(GUILD, train("spot-reduction", [LOVE_HANDLES, " does spot reduction work "], ANA))
