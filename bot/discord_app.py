@@ -167,6 +167,13 @@ class MythBot(commands.Bot):
         self.workers.close()
 
 
+class ShardedMythBot(MythBot, commands.AutoShardedBot):
+    """The bot on `AutoShardedBot`: one gateway connection per shard it runs (`Settings.shards`).
+
+    `commands.Bot` adds nothing to `BotBase` and `discord.Client`, so after `MythBot` the method order is
+    `AutoShardedBot`'s: the shard-aware client, with everything `MythBot` defines."""
+
+
 def create_bot(settings: Settings, *, engine: Engine | None = None, storage: Storage | None = None,
                **client_options: object) -> MythBot:
     """Build a bot from validated settings; nothing connects until `start`, and storage opens in
@@ -174,8 +181,13 @@ def create_bot(settings: Settings, *, engine: Engine | None = None, storage: Sto
 
     Unless `storage` is given, `MYTHBOT_DATABASE_URL` picks it: PostgreSQL, or by default the data dir's
     YAML files and SQLite. Each change is checked against whatever curated knowledge the bot serves at
-    the time (it follows reloads)."""
-    return MythBot(settings, engine or build_engine(settings), storage=storage, **client_options)
+    the time (it follows reloads). With `MYTHBOT_SHARD_COUNT` set, it is a `ShardedMythBot` running the
+    shards of `MYTHBOT_SHARD_IDS` (all of them when unset); else a plain `commands.Bot`."""
+    engine = engine or build_engine(settings)
+    if settings.shards is None:
+        return MythBot(settings, engine, storage=storage, **client_options)
+    return ShardedMythBot(settings, engine, storage=storage, shard_count=settings.shard_count,
+                          shard_ids=list(settings.shards), **client_options)
 
 
 class StartupError(Exception):
@@ -261,6 +273,8 @@ def setup_logging(level_name: str) -> None:
 def run_bot(settings: Settings, engine: Engine | None = None) -> int:
     """Run until stopped (on `engine`, or one built from the settings); raises StartupError when the bot
     cannot start."""
+    if problem := settings.shard_problem():
+        raise StartupError(problem)
     check_data_dir(settings.data_dir)
     setup_logging(settings.log_level)
     return asyncio.run(_run(settings, engine))

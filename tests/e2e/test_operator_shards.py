@@ -1,0 +1,68 @@
+"""Shards (docs/deploy.md, "Sharding"): `mythbot run --shard-count N --shard-ids 0,1` (or MYTHBOT_SHARD_COUNT and
+MYTHBOT_SHARD_IDS) runs an AutoShardedBot on those shards; a process that runs only some of them needs
+PostgreSQL, since the other processes share nothing else with it."""
+
+import os
+import subprocess
+import sys
+
+import discord
+import pytest
+
+from bot import cli
+from bot.discord_app import MythBot, ShardedMythBot, create_bot
+from bot.settings import load_settings
+from tests.conftest import FIXTURE_KB, PROJECT_ROOT
+from tests.e2e.member_support import embed_title, mention
+
+WELL_FORMED_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
+
+
+def settings_from(argv: list[str]):
+    return cli._settings(cli.build_parser().parse_args(argv))
+
+
+def test_the_flags_override_the_environment(monkeypatch):
+    monkeypatch.setenv("MYTHBOT_SHARD_COUNT", "4")
+    monkeypatch.setenv("MYTHBOT_SHARD_IDS", "3")
+    assert settings_from(["run"]).shards == (3,)
+    assert settings_from(["run", "--shard-ids", "0,1"]).shards == (0, 1)
+    settings = settings_from(["run", "--shard-count", "2", "--shard-ids", "1"])
+    assert (settings.shard_count, settings.shards) == (2, (1,))
+    with pytest.raises(cli.CommandError, match="MYTHBOT_SHARD_IDS: shard 3 is out of range"):
+        settings_from(["run", "--shard-count", "2"])  # the environment's shard 3 of the flag's 2
+
+
+def test_some_shards_without_postgresql_stop_run_with_one_line_before_anything_starts(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN" and not k.startswith("MYTHBOT_")}
+    env |= {"DISCORD_TOKEN": WELL_FORMED_TOKEN, "MYTHBOT_SHARD_COUNT": "4"}
+    out = subprocess.run([sys.executable, "-m", "bot", "run", "--shard-ids", "2,3", "--knowledge", str(FIXTURE_KB),
+                          "--data", str(tmp_path / "data")], capture_output=True, text=True, timeout=60, env=env,
+                         cwd=PROJECT_ROOT)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    [line] = out.stderr.strip().splitlines()
+    assert line == ("mythbot: MYTHBOT_SHARD_IDS: this process runs shards 2, 3 of 4, so other processes run the rest, "
+                    "and processes share servers' entries only through PostgreSQL: set MYTHBOT_DATABASE_URL "
+                    "(docs/deploy.md, \"Sharding\"), or run every shard in this process")
+    assert not (tmp_path / "data").exists()  # refused before the data dir or the engine's cache was touched
+
+
+def test_without_shard_settings_the_bot_is_a_plain_bot(tmp_path, fixture_engine):
+    bot = create_bot(load_settings(knowledge_dir=FIXTURE_KB, data_dir=tmp_path), engine=fixture_engine)
+    assert type(bot) is MythBot and not isinstance(bot, discord.AutoShardedClient)
+
+
+async def test_one_process_can_run_every_shard(fake_discord, start_bot, tmp_path):
+    guilds = [fake_discord.add_guild(f"Gym {n}", shard=(n, 2)) for n in (0, 1)]
+    settings = load_settings(knowledge_dir=FIXTURE_KB, data_dir=tmp_path / "data", shard_count=2)
+    bot = await start_bot(create_bot(settings))
+    assert isinstance(bot, ShardedMythBot) and isinstance(bot, discord.AutoShardedClient)
+    assert sorted(bot.shards) == [0, 1] and bot.shard_count == 2
+    assert {session.shard for session in fake_discord.gateway.sessions.values()} == {(0, 2), (1, 2)}
+    for guild in guilds:
+        assert bot.get_guild(guild.id).shard_id == (guild.id >> 22) % 2
+        general, member = guild.channel("general"), fake_discord.make_member("ana", guild=guild)
+        mark = fake_discord.mark()
+        await fake_discord.inject_message(general, member, mention(fake_discord, "will squats fix my hip dips?"))
+        reply = await fake_discord.wait_for_message(general.id, since=mark)
+        assert embed_title(reply) == "Will squats fix hip dips?"
