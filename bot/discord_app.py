@@ -7,7 +7,9 @@ import re
 import signal
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
@@ -21,6 +23,9 @@ from bot.settings import Settings
 from bot.storage.base import FaqStore, RecordStore, StorageError
 from bot.storage.factory import open_storage
 from bot.workers import Workers
+
+if TYPE_CHECKING:
+    from bot.storage.postgres.notify import KnowledgeBus
 
 log = logging.getLogger("mythbot")
 
@@ -75,7 +80,8 @@ class MythBot(commands.Bot):
         self.engine = engine
         self._storage = storage
         self._storage_open = False
-        self._listener: asyncio.Task[None] | None = None
+        self._following: list[asyncio.Task[None]] = []
+        self.knowledge_bus: KnowledgeBus | None = None  # PostgreSQL: reloads reach the other processes
         self.conversations = ConversationMemory(ttl=settings.conversation_ttl)
         self.workers = Workers()
 
@@ -89,17 +95,16 @@ class MythBot(commands.Bot):
                                                            lambda: self.engine.kb)
         self.faq, self.records, self._storage_open = faq, records, True
         await faq.load_all()  # a broken server's data is logged and falls back where it can; never fatal
-        listen = getattr(faq, "listen", None)
-        if listen is not None:  # PostgreSQL: another process's change reaches this one's copy
-            self._listener = asyncio.create_task(listen(faq.refresh), name="mythbot-faq-listener")
+        if getattr(faq, "listen", None) is not None:  # PostgreSQL: what other processes change reaches this one
+            self.knowledge_bus, self._following = follow_other_processes(faq, self._reload_as_another_did)
 
     async def _close_storage(self) -> None:
         if not self._storage_open:
             return
         self._storage_open = False
-        if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
+        for listener in self._following:
+            listener.cancel()
+        await asyncio.gather(*self._following, return_exceptions=True)
         for store in (self.faq, self.records):
             try:
                 await store.close()
@@ -151,13 +156,24 @@ class MythBot(commands.Bot):
             return True
 
     async def reload_knowledge(self) -> list[Problem]:
-        """Re-read the curated knowledge off the event loop; keep the old engine if anything is wrong."""
+        """Re-read the curated knowledge off the event loop; keep the old engine if anything is wrong. Once
+        reloaded, the other processes on the same PostgreSQL reload too."""
+        problems = await self._reload_knowledge()
+        if not problems and self.knowledge_bus is not None:
+            await self.knowledge_bus.announce()
+        return problems
+
+    async def _reload_as_another_did(self) -> None:
+        await self._reload_knowledge(" as another process did")
+
+    async def _reload_knowledge(self, why: str = "") -> list[Problem]:
         kb, problems = await asyncio.to_thread(validate_paths, [self.settings.knowledge_dir])
         if not problems:
             self.engine = await asyncio.to_thread(build_engine, self.settings, kb)
-            log.info("reloaded knowledge: %d entries", len(kb.entries))
+            log.info("reloaded knowledge%s: %d entries", why, len(kb.entries))
         else:
-            log.warning("reload refused, %d problem(s); the previous knowledge stays in service", len(problems))
+            log.warning("reload%s refused, %d problem(s); the previous knowledge stays in service: %s", why,
+                        len(problems), problems[0])
         return problems
 
     async def close(self) -> None:
@@ -165,6 +181,19 @@ class MythBot(commands.Bot):
         await self.workers.drain()  # background record writes finish before the database closes
         await self._close_storage()
         self.workers.close()
+
+
+def follow_other_processes(faq: FaqStore, reload: Callable[[], Awaitable[None]]
+                           ) -> tuple["KnowledgeBus", list[asyncio.Task[None]]]:
+    """On PostgreSQL, start following the other processes: a server's entries changed (re-read that server)
+    and the curated knowledge reloaded (`reload`). Returns the bus to announce this process's reloads on,
+    and the listening tasks."""
+    from bot.storage.postgres.notify import KnowledgeBus  # psycopg is imported only by those who use it
+
+    pg: Any = faq  # a PgFaqStore: `dsn`, `listen` and `refresh` are beyond the FaqStore protocol
+    bus = KnowledgeBus(pg.dsn)
+    return bus, [asyncio.create_task(pg.listen(pg.refresh), name="mythbot-faq-listener"),
+                 asyncio.create_task(bus.listen(reload), name="mythbot-knowledge-listener")]
 
 
 class ShardedMythBot(MythBot, commands.AutoShardedBot):

@@ -2,9 +2,11 @@
 MYTHBOT_SHARD_IDS) runs an AutoShardedBot on those shards; a process that runs only some of them needs
 PostgreSQL, since the other processes share nothing else with it."""
 
+import logging
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import discord
 import pytest
@@ -13,7 +15,9 @@ from bot import cli
 from bot.discord_app import MythBot, ShardedMythBot, create_bot
 from bot.settings import load_settings
 from tests.conftest import FIXTURE_KB, PROJECT_ROOT
-from tests.e2e.member_support import embed_title, mention
+from tests.e2e.member_support import DEFERRED, embed_title, mention
+from tests.e2e.test_operator_postgres import eventually
+from tests.storage.test_pg_store import until
 
 WELL_FORMED_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
 
@@ -66,3 +70,52 @@ async def test_one_process_can_run_every_shard(fake_discord, start_bot, tmp_path
         await fake_discord.inject_message(general, member, mention(fake_discord, "will squats fix my hip dips?"))
         reply = await fake_discord.wait_for_message(general.id, since=mark)
         assert embed_title(reply) == "Will squats fix hip dips?"
+
+
+# -- several processes on one PostgreSQL (here, bots in this process with their own connections each) ------------
+
+SITUPS = "do situps flatten a belly pooch"  # no answer in the fixture's knowledge until `taught_situps`
+SPOT_REDUCTION = "Can you burn fat from one spot?"
+
+
+def taught_situps(kb_dir: Path) -> None:
+    """A curator's change to the knowledge files: a new phrasing of spot-reduction."""
+    myths = kb_dir / "myths.yaml"
+    myths.write_text(myths.read_text().replace("      - does spot reduction work\n",
+                                               f"      - does spot reduction work\n      - {SITUPS}\n"))
+
+
+def shard_settings(shard_id: int, *, kb_dir: Path, data_dir: Path, database: str, count: int = 2):
+    return load_settings(knowledge_dir=kb_dir, data_dir=data_dir, database_url=database, shard_count=count,
+                         shard_ids=(shard_id,), semantic=False)
+
+
+async def listening_for_reloads(dsn: str, processes: int) -> None:
+    """Until that many processes LISTEN for curated reloads (their listeners start with the bot, unawaited)."""
+    await until(dsn, f"SELECT count(*) = {processes} FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND query = 'LISTEN \"mythbot_knowledge\"'")
+
+
+async def test_a_reload_in_one_process_reloads_every_other_once(pg_database, fake_discord, start_bot, kb_copy,
+                                                                tmp_path, caplog):
+    gyms = [fake_discord.add_guild(f"Gym {n}", shard=(n, 2)) for n in (0, 1)]
+    moderator, member = fake_discord.make_moderator("bo", guild=gyms[0]), fake_discord.make_member("cy", guild=gyms[1])
+    for n in (0, 1):
+        await start_bot(create_bot(shard_settings(n, kb_dir=kb_copy, data_dir=tmp_path / f"data-{n}",
+                                                  database=pg_database)))
+    await listening_for_reloads(pg_database, 2)
+    taught_situps(kb_copy)
+    with caplog.at_level(logging.INFO, logger="mythbot"):
+        reload = await fake_discord.inject_slash_command("faq reload", user=moderator,
+                                                         channel=gyms[0].channel("general"))
+        assert (await reload.response()).type == DEFERRED
+        assert (await reload.followup(0))["content"].startswith("Reloaded the curated knowledge: 6 entries.")
+        await eventually(lambda: "as another process did" in caplog.text)
+    reloads = [r.getMessage() for r in caplog.records if r.name == "mythbot" and "reload" in r.getMessage()]
+    # Shard 0's process reloaded once (its own announcement comes back and is ignored), shard 1's once.
+    assert reloads == ["reloaded knowledge: 6 entries", "reloaded knowledge as another process did: 6 entries"]
+    general = gyms[1].channel("general")
+    mark = fake_discord.mark()
+    await fake_discord.inject_message(general, member, mention(fake_discord, SITUPS))
+    assert embed_title(await fake_discord.wait_for_message(general.id, since=mark)) == SPOT_REDUCTION
+
