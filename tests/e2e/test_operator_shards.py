@@ -14,6 +14,8 @@ import pytest
 from bot import cli
 from bot.discord_app import MythBot, ShardedMythBot, create_bot
 from bot.settings import load_settings
+from tests.cogs.conftest import MODAL, answered_in_full
+from tests.cogs.test_moderation import CREATINE_FORM, CREATINE_ID
 from tests.conftest import FIXTURE_KB, PROJECT_ROOT
 from tests.e2e.member_support import DEFERRED, embed_title, mention
 from tests.e2e.test_operator_postgres import eventually
@@ -118,4 +120,52 @@ async def test_a_reload_in_one_process_reloads_every_other_once(pg_database, fak
     mark = fake_discord.mark()
     await fake_discord.inject_message(general, member, mention(fake_discord, SITUPS))
     assert embed_title(await fake_discord.wait_for_message(general.id, since=mark)) == SPOT_REDUCTION
+
+
+async def faq(fake, command: str, options=None, *, user, guild):
+    """`/faq <command>` by `user` in `guild`'s #general."""
+    return await fake.inject_slash_command(f"faq {command}", options or {}, user=user, channel=guild.channel("general"))
+
+
+async def submitted_form(fake, command: str, options, fields: dict[str, str], *, user, guild) -> dict:
+    """Open the `/faq add` or `/faq edit` form, submit `fields`, and return the bot's follow-up."""
+    form = await (await faq(fake, command, options, user=user, guild=guild)).response()
+    assert form.type == MODAL
+    _, done = await answered_in_full(await fake.inject_modal_submit(form.custom_id, fields, user=user))
+    return done
+
+
+async def ask(fake, question: str, *, user, guild) -> dict:
+    general = guild.channel("general")
+    mark = fake.mark()
+    await fake.inject_message(general, user, mention(fake, question))
+    return await fake.wait_for_message(general.id, since=mark)
+
+
+async def test_a_server_whose_shard_moves_to_another_process_keeps_its_entries_and_history(
+        pg_database, fake_discord, start_bot, kb_copy, tmp_path):
+    gym = fake_discord.add_guild("Gym", shard=(1, 2))
+    moderator, member = fake_discord.make_moderator("bo", guild=gym), fake_discord.make_member("cy", guild=gym)
+    first = await start_bot(create_bot(shard_settings(1, kb_dir=kb_copy, data_dir=tmp_path / "first",
+                                                      database=pg_database)))
+    added = await submitted_form(fake_discord, "add", None, CREATINE_FORM, user=moderator, guild=gym)
+    assert added["content"] == f"Added `{CREATINE_ID}`. It answers in this server now."
+    await submitted_form(fake_discord, "edit", {"id": CREATINE_ID}, {"verdict": "true / strong"}, user=moderator,
+                         guild=gym)
+    await first.close()
+
+    # Its shard now runs in another process, with a data dir of its own: one that runs every shard.
+    settings = load_settings(knowledge_dir=kb_copy, data_dir=tmp_path / "second", database_url=pg_database,
+                             shard_count=2, semantic=False)
+    second = await start_bot(create_bot(settings))
+    assert embed_title(await ask(fake_discord, "does creatine make you bloated", user=member, guild=gym)) == \
+        CREATINE_FORM["title"]
+    _, shown = await answered_in_full(await faq(fake_discord, "show", {"id": CREATINE_ID}, user=moderator, guild=gym))
+    [card] = shown["embeds"]
+    history = next(field["value"] for field in card["fields"] if field["name"].startswith("History")).splitlines()
+    assert len(history) == 2 and all(f"by bo ({moderator.id})" in line for line in history)  # edited, then added
+    await second.workers.drain()
+    assert [record.action for record in await second.records.audit_log(gym.id)] == ["edit", "add"]
+    for data_dir in (tmp_path / "first", tmp_path / "second"):  # nothing about the server stayed in a process
+        assert not (data_dir / "guilds").exists() and not (data_dir / "mythbot.sqlite3").exists()
 
