@@ -2,8 +2,10 @@
 MYTHBOT_SHARD_IDS) runs an AutoShardedBot on those shards; a process that runs only some of them needs
 PostgreSQL, since the other processes share nothing else with it."""
 
+import asyncio
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +21,7 @@ from tests.cogs.test_moderation import CREATINE_FORM, CREATINE_ID
 from tests.conftest import FIXTURE_KB, PROJECT_ROOT
 from tests.e2e.member_support import DEFERRED, embed_title, mention
 from tests.e2e.test_operator_postgres import eventually
+from tests.standin.world import WAIT_TIMEOUT
 from tests.storage.test_pg_store import until
 
 WELL_FORMED_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -169,3 +172,151 @@ async def test_a_server_whose_shard_moves_to_another_process_keeps_its_entries_a
     for data_dir in (tmp_path / "first", tmp_path / "second"):  # nothing about the server stayed in a process
         assert not (data_dir / "guilds").exists() and not (data_dir / "mythbot.sqlite3").exists()
 
+
+# -- two real `mythbot run` processes --------------------------------------------------------------------------
+# Real processes, not bots in this one: each has its own event loop, connections, engine and data dir, and
+# runs the command line as an operator does (flags, environment, SIGTERM); tests/standin/launch.py points
+# each at the stand-in, which runs in this test's event loop and serves every process's shards.
+
+STARTUP = 60  # seconds a process may take to connect its shards (the second shard of one waits 5 s, as on Discord)
+STOP = 30  # seconds a process may take to stop on SIGTERM
+NO_ANSWER = "I don't have a sourced answer for that yet"
+# discord.py colours its log where it guesses a terminal (or Docker) even into a pipe.
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+LOGGED_PROBLEM = re.compile(r"^\S+ \S+ (ERROR|CRITICAL) |^Traceback")
+
+
+class BotProcess:
+    """`mythbot run ARGS` in a process of its own, pointed at the stand-in (tests/standin/launch.py); its log
+    (stderr) is read as it comes."""
+
+    def __init__(self, name: str, process: asyncio.subprocess.Process) -> None:
+        self.name, self.process = name, process
+        self.lines: list[str] = []
+        self._new_line = asyncio.Condition()
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(cls, name: str, fake, env: dict[str, str], cwd: Path, *args: str) -> "BotProcess":
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.standin.launch", str(fake.port), "run", *args, cwd=cwd, env=env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        return cls(name, process)
+
+    async def _read(self) -> None:
+        assert self.process.stderr is not None
+        while line := await self.process.stderr.readline():
+            async with self._new_line:
+                self.lines.append(ANSI_COLOUR.sub("", line.decode(errors="replace").rstrip("\n")))
+                self._new_line.notify_all()
+
+    def logged(self, text: str) -> list[str]:
+        return [line for line in self.lines if text in line]
+
+    async def wait_for_log(self, text: str) -> str:
+        try:
+            async with asyncio.timeout(WAIT_TIMEOUT), self._new_line:
+                await self._new_line.wait_for(lambda: bool(self.logged(text)))
+        except TimeoutError:
+            raise AssertionError(f"process {self.name} did not log {text!r} within {WAIT_TIMEOUT} s:\n"
+                                 + "\n".join(self.lines)) from None
+        return self.logged(text)[0]
+
+    async def stop(self) -> int:
+        """SIGTERM, as systemd stops it; its exit code (killed after STOP seconds)."""
+        if self.process.returncode is None:
+            self.process.terminate()
+        try:
+            code = await asyncio.wait_for(self.process.wait(), STOP)
+        except TimeoutError:
+            self.process.kill()
+            code = await self.process.wait()
+        await asyncio.wait_for(self._reader, STOP)
+        return code
+
+    def problems(self) -> list[str]:
+        return [line for line in self.lines if LOGGED_PROBLEM.search(line)]
+
+
+@pytest.fixture
+async def bot_processes(pg_database, fake_discord, kb_copy, tmp_path):
+    """`await start(name, *run_args)`: a `mythbot run` on the stand-in, the shared database and the knowledge
+    copy, with a data dir of its own; every one is stopped at the end, and none may log an error. Settings
+    come from the environment as in production (the working directory has no .env); shard ids from the flag."""
+    started: list[BotProcess] = []
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN" and not k.startswith("MYTHBOT_")}
+    env |= {"DISCORD_TOKEN": fake_discord.token, "MYTHBOT_DATABASE_URL": pg_database, "MYTHBOT_SEMANTIC": "false",
+            "MYTHBOT_KNOWLEDGE_DIR": str(kb_copy), "MYTHBOT_SHARD_COUNT": "2",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+
+    async def start(name: str, *args: str) -> BotProcess:
+        (tmp_path / name).mkdir()
+        process_env = env | {"MYTHBOT_DATA_DIR": str(tmp_path / name / "data")}
+        started.append(await BotProcess.start(name, fake_discord, process_env, tmp_path / name, *args))
+        return started[-1]
+
+    yield start
+    codes = await asyncio.gather(*(process.stop() for process in started))
+    problems = [f"{p.name}: {line}" for p in started for line in p.problems()]
+    assert not problems and set(codes) <= {0}, "\n".join(problems) + f"\nexit codes {codes}"
+
+
+async def running(fake, process: BotProcess, *shards: int, since: int) -> BotProcess:
+    """Once the stand-in has sent `process` its shards' READY and GUILD_CREATEs, it handles what follows."""
+    for shard_id in shards:
+        waiting = asyncio.ensure_future(fake.gateway.wait_for_identify((shard_id, 2), since=since, timeout=STARTUP))
+        exited = asyncio.ensure_future(process.process.wait())
+        done, _ = await asyncio.wait({waiting, exited}, return_when=asyncio.FIRST_COMPLETED)
+        exited.cancel()
+        if waiting not in done:
+            waiting.cancel()
+            raise AssertionError(f"process {process.name} exited before running shard {shard_id}:\n"
+                                 + "\n".join(process.lines))
+        await waiting
+    return process
+
+
+@pytest.mark.timeout(240)
+async def test_two_shard_processes_on_one_database(bot_processes, fake_discord, pg_database, kb_copy, tmp_path):
+    gyms = [fake_discord.add_guild(f"Gym {n}", shard=(n, 2)) for n in (0, 1)]  # one on each shard
+    moderator = fake_discord.make_moderator("bo", guild=gyms[0])
+    member_0, member_1 = fake_discord.make_member("ana", guild=gyms[0]), fake_discord.make_member("cy", guild=gyms[1])
+    since = fake_discord.gateway.identify_count
+    a, b = await asyncio.gather(bot_processes("a", "--shard-ids", "0"), bot_processes("b", "--shard-ids", "1"))
+    await asyncio.gather(running(fake_discord, a, 0, since=since), running(fake_discord, b, 1, since=since))
+    await listening_for_reloads(pg_database, 2)
+
+    # Entries are per server: gym 0's new entry answers in gym 0 (process a), not in gym 1 (process b).
+    added = await submitted_form(fake_discord, "add", None, CREATINE_FORM, user=moderator, guild=gyms[0])
+    assert added["content"] == f"Added `{CREATINE_ID}`. It answers in this server now."
+    elsewhere = await ask(fake_discord, "does creatine make you bloated", user=member_1, guild=gyms[1])
+    assert embed_title(elsewhere) is None and elsewhere["content"].startswith(NO_ANSWER)
+    here = await ask(fake_discord, "does creatine make you bloated", user=member_0, guild=gyms[0])
+    assert embed_title(here) == CREATINE_FORM["title"]
+
+    # A curator's change, reloaded in process a, reaches process b.
+    taught_situps(kb_copy)
+    reloaded = await faq(fake_discord, "reload", user=moderator, guild=gyms[0])
+    await reloaded.response()
+    assert (await reloaded.followup(0))["content"].startswith("Reloaded the curated knowledge: 6 entries.")
+    await b.wait_for_log("reloaded knowledge as another process did: 6 entries")
+    assert embed_title(await ask(fake_discord, SITUPS, user=member_1, guild=gyms[1])) == SPOT_REDUCTION
+    assert len(a.logged("reloaded knowledge")) == 1 and not a.logged("as another process did")
+    assert len(b.logged("reloaded knowledge")) == 1
+
+    # Both stop; one process takes both shards, with a data dir of its own: gym 0 keeps its entry and history.
+    assert [await a.stop(), await b.stop()] == [0, 0]
+    assert a.logged("stopped cleanly") and b.logged("stopped cleanly")
+    since = fake_discord.gateway.identify_count
+    both = await running(fake_discord, await bot_processes("both", "--shard-ids", "0,1"), 0, 1, since=since)
+    assert embed_title(await ask(fake_discord, "does creatine make you bloated", user=member_0, guild=gyms[0])) \
+        == CREATINE_FORM["title"]
+    _, shown = await answered_in_full(await faq(fake_discord, "show", {"id": CREATINE_ID}, user=moderator,
+                                                guild=gyms[0]))
+    history = next(field["value"] for field in shown["embeds"][0]["fields"] if field["name"].startswith("History"))
+    assert f"by bo ({moderator.id})" in history
+    assert embed_title(await ask(fake_discord, SITUPS, user=member_1, guild=gyms[1])) == SPOT_REDUCTION
+    for name in ("a", "b", "both"):  # nothing about the servers stayed in a process's data dir
+        data_dir = tmp_path / name / "data"
+        assert not (data_dir / "guilds").exists() and not (data_dir / "mythbot.sqlite3").exists()
+    assert await both.stop() == 0 and both.logged("stopped cleanly")
