@@ -38,6 +38,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["knowledge_dir"] = Path(args.knowledge)
     if getattr(args, "data", None):
         overrides["data_dir"] = Path(args.data)
+    if getattr(args, "shard_count", None) is not None:
+        overrides["shard_count"] = args.shard_count
+    if getattr(args, "shard_ids", None) is not None:
+        overrides["shard_ids"] = args.shard_ids  # checked like MYTHBOT_SHARD_IDS
     try:
         return load_settings(**overrides)
     except SettingsError as exc:
@@ -199,7 +203,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return EXIT_OK
         print("Opening the console chat on the same engine instead.\n", file=sys.stderr)
         return chat_fallback(settings)
-    if problem := settings.token_problem():
+    if problem := settings.token_problem() or settings.shard_problem():
         raise CommandError(problem)
     from bot.discord_app import StartupError, check_data_dir, run_bot
 
@@ -260,7 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    command("run", cmd_run, "run the Discord bot (console chat when no DISCORD_TOKEN is set)")
+    p = command("run", cmd_run, "run the Discord bot (console chat when no DISCORD_TOKEN is set)")
+    p.add_argument("--shard-count", type=int, metavar="N",
+                   help="shards across every process (default: MYTHBOT_SHARD_COUNT; unset: no shards)")
+    p.add_argument("--shard-ids", metavar="IDS",
+                   help="comma-separated shards this process runs, e.g. 0,1 (default: MYTHBOT_SHARD_IDS, else all)")
     command("chat", cmd_chat, "chat with the bot in this terminal")
     p = command("ask", cmd_ask, "answer one question")
     p.add_argument("question")

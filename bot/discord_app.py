@@ -7,7 +7,9 @@ import re
 import signal
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
@@ -21,6 +23,9 @@ from bot.settings import Settings
 from bot.storage.base import FaqStore, RecordStore, StorageError
 from bot.storage.factory import open_storage
 from bot.workers import Workers
+
+if TYPE_CHECKING:
+    from bot.storage.postgres.notify import KnowledgeBus
 
 log = logging.getLogger("mythbot")
 
@@ -75,7 +80,8 @@ class MythBot(commands.Bot):
         self.engine = engine
         self._storage = storage
         self._storage_open = False
-        self._listener: asyncio.Task[None] | None = None
+        self._following: list[asyncio.Task[None]] = []
+        self.knowledge_bus: KnowledgeBus | None = None  # PostgreSQL: reloads reach the other processes
         self.conversations = ConversationMemory(ttl=settings.conversation_ttl)
         self.workers = Workers()
 
@@ -89,17 +95,16 @@ class MythBot(commands.Bot):
                                                            lambda: self.engine.kb)
         self.faq, self.records, self._storage_open = faq, records, True
         await faq.load_all()  # a broken server's data is logged and falls back where it can; never fatal
-        listen = getattr(faq, "listen", None)
-        if listen is not None:  # PostgreSQL: another process's change reaches this one's copy
-            self._listener = asyncio.create_task(listen(faq.refresh), name="mythbot-faq-listener")
+        if getattr(faq, "listen", None) is not None:  # PostgreSQL: what other processes change reaches this one
+            self.knowledge_bus, self._following = follow_other_processes(faq, self._reload_as_another_did)
 
     async def _close_storage(self) -> None:
         if not self._storage_open:
             return
         self._storage_open = False
-        if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
+        for listener in self._following:
+            listener.cancel()
+        await asyncio.gather(*self._following, return_exceptions=True)
         for store in (self.faq, self.records):
             try:
                 await store.close()
@@ -151,13 +156,24 @@ class MythBot(commands.Bot):
             return True
 
     async def reload_knowledge(self) -> list[Problem]:
-        """Re-read the curated knowledge off the event loop; keep the old engine if anything is wrong."""
+        """Re-read the curated knowledge off the event loop; keep the old engine if anything is wrong. Once
+        reloaded, the other processes on the same PostgreSQL reload too."""
+        problems = await self._reload_knowledge()
+        if not problems and self.knowledge_bus is not None:
+            await self.knowledge_bus.announce()
+        return problems
+
+    async def _reload_as_another_did(self) -> None:
+        await self._reload_knowledge(" as another process did")
+
+    async def _reload_knowledge(self, why: str = "") -> list[Problem]:
         kb, problems = await asyncio.to_thread(validate_paths, [self.settings.knowledge_dir])
         if not problems:
             self.engine = await asyncio.to_thread(build_engine, self.settings, kb)
-            log.info("reloaded knowledge: %d entries", len(kb.entries))
+            log.info("reloaded knowledge%s: %d entries", why, len(kb.entries))
         else:
-            log.warning("reload refused, %d problem(s); the previous knowledge stays in service", len(problems))
+            log.warning("reload%s refused, %d problem(s); the previous knowledge stays in service: %s", why,
+                        len(problems), problems[0])
         return problems
 
     async def close(self) -> None:
@@ -167,6 +183,26 @@ class MythBot(commands.Bot):
         self.workers.close()
 
 
+def follow_other_processes(faq: FaqStore, reload: Callable[[], Awaitable[None]]
+                           ) -> tuple["KnowledgeBus", list[asyncio.Task[None]]]:
+    """On PostgreSQL, start following the other processes: a server's entries changed (re-read that server)
+    and the curated knowledge reloaded (`reload`). Returns the bus to announce this process's reloads on,
+    and the listening tasks."""
+    from bot.storage.postgres.notify import KnowledgeBus  # psycopg is imported only by those who use it
+
+    pg: Any = faq  # a PgFaqStore: `dsn`, `listen` and `refresh` are beyond the FaqStore protocol
+    bus = KnowledgeBus(pg.dsn)
+    return bus, [asyncio.create_task(pg.listen(pg.refresh), name="mythbot-faq-listener"),
+                 asyncio.create_task(bus.listen(reload), name="mythbot-knowledge-listener")]
+
+
+class ShardedMythBot(MythBot, commands.AutoShardedBot):
+    """The bot on `AutoShardedBot`: one gateway connection per shard it runs (`Settings.shards`).
+
+    `commands.Bot` adds nothing to `BotBase` and `discord.Client`, so after `MythBot` the method order is
+    `AutoShardedBot`'s: the shard-aware client, with everything `MythBot` defines."""
+
+
 def create_bot(settings: Settings, *, engine: Engine | None = None, storage: Storage | None = None,
                **client_options: object) -> MythBot:
     """Build a bot from validated settings; nothing connects until `start`, and storage opens in
@@ -174,8 +210,13 @@ def create_bot(settings: Settings, *, engine: Engine | None = None, storage: Sto
 
     Unless `storage` is given, `MYTHBOT_DATABASE_URL` picks it: PostgreSQL, or by default the data dir's
     YAML files and SQLite. Each change is checked against whatever curated knowledge the bot serves at
-    the time (it follows reloads)."""
-    return MythBot(settings, engine or build_engine(settings), storage=storage, **client_options)
+    the time (it follows reloads). With `MYTHBOT_SHARD_COUNT` set, it is a `ShardedMythBot` running the
+    shards of `MYTHBOT_SHARD_IDS` (all of them when unset); else a plain `commands.Bot`."""
+    engine = engine or build_engine(settings)
+    if settings.shards is None:
+        return MythBot(settings, engine, storage=storage, **client_options)
+    return ShardedMythBot(settings, engine, storage=storage, shard_count=settings.shard_count,
+                          shard_ids=list(settings.shards), **client_options)
 
 
 class StartupError(Exception):
@@ -261,6 +302,8 @@ def setup_logging(level_name: str) -> None:
 def run_bot(settings: Settings, engine: Engine | None = None) -> int:
     """Run until stopped (on `engine`, or one built from the settings); raises StartupError when the bot
     cannot start."""
+    if problem := settings.shard_problem():
+        raise StartupError(problem)
     check_data_dir(settings.data_dir)
     setup_logging(settings.log_level)
     return asyncio.run(_run(settings, engine))

@@ -4,12 +4,13 @@ Every variable is listed, commented, in `.env.example`. A bad value stops start-
 per problem naming the variable; the token's value is never printed.
 """
 
+from collections.abc import Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.engine.matcher import FUSED_DEFAULTS, FUZZY_DEFAULTS, MatchSettings
@@ -51,6 +52,10 @@ class Settings(BaseSettings):
     listen_channels: IdList = ()
     moderator_role_ids: IdList = ()
     log_level: str = "INFO"
+    # Shards (docs/deploy.md, "Sharding"): how many there are across every process, and which of them this
+    # process runs (all of them when unset). Both unset: one gateway connection, no shards.
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: IdList = ()
 
     semantic: bool = Field(default=True, description="use the semantic scorer when its extra is installed")
     # Unset thresholds take the tuned defaults of the scorer in use (fused, or fuzzy alone).
@@ -76,13 +81,39 @@ class Settings(BaseSettings):
             return tuple(int(part) for part in parts if part)
         return value
 
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _split_shard_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",")]
+            bad = [part for part in parts if part and not part.isdigit()]
+            if bad:
+                raise ValueError(f"expected comma-separated shard numbers such as 0,1, got {', '.join(map(repr, bad))}")
+            return tuple(int(part) for part in parts if part)
+        return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_in_range(cls, ids: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
+        if not ids or "shard_count" not in info.data:  # a bad count is reported on its own line
+            return ids
+        count = info.data["shard_count"]
+        if count is None:
+            raise ValueError("needs MYTHBOT_SHARD_COUNT (or --shard-count), the number of shards across every process")
+        if outside := sorted({i for i in ids if not 0 <= i < count}):
+            raise ValueError(f"{_are(outside)} out of range: MYTHBOT_SHARD_COUNT is {count}, so shards are "
+                             f"numbered 0 to {count - 1}")
+        if twice := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"{_are(twice)} listed twice")
+        return ids
+
     @field_validator("database_url", mode="before")
     @classmethod
     def _blank_url_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("dev_guild_id", "answer_threshold", "clarify_threshold", "passive_threshold", "margin",
-                     "agreement_threshold", mode="before")
+    @field_validator("dev_guild_id", "shard_count", "answer_threshold", "clarify_threshold", "passive_threshold",
+                     "margin", "agreement_threshold", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -111,6 +142,23 @@ class Settings(BaseSettings):
         return self.database_url.get_secret_value().strip() if self.database_url else None
 
     @property
+    def shards(self) -> tuple[int, ...] | None:
+        """The shards this process runs, or None when the bot does not shard."""
+        if self.shard_count is None:
+            return None
+        return self.shard_ids or tuple(range(self.shard_count))
+
+    def shard_problem(self) -> str | None:
+        """Why `run` must not start these shards: other processes run the rest, and without PostgreSQL they
+        would share nothing (each its own data dir: a server's entries stay behind when its shard moves)."""
+        shards = self.shards
+        if shards is None or self.database or len(shards) == self.shard_count:
+            return None
+        return (f"MYTHBOT_SHARD_IDS: this process runs {_shards(shards)} of {self.shard_count}, so other processes "
+                "run the rest, and processes share servers' entries only through PostgreSQL: set "
+                "MYTHBOT_DATABASE_URL (docs/deploy.md, \"Sharding\"), or run every shard in this process")
+
+    @property
     def token(self) -> str | None:
         token = self.discord_token.get_secret_value().strip() if self.discord_token else ""
         return token or None
@@ -132,6 +180,14 @@ class Settings(BaseSettings):
             return (f"DISCORD_TOKEN is {len(token)} characters long, far more than a bot token (about 70); "
                     f"{advice}")
         return None
+
+
+def _shards(ids: Sequence[int]) -> str:
+    return f"shard {ids[0]}" if len(ids) == 1 else f"shards {', '.join(map(str, ids))}"
+
+
+def _are(ids: Sequence[int]) -> str:
+    return f"{_shards(ids)} {'is' if len(ids) == 1 else 'are'}"
 
 
 def _variable(loc: tuple) -> str:

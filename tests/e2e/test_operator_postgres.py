@@ -44,6 +44,7 @@ async def test_a_bot_on_postgresql_answers_with_what_another_process_saved(fake_
     finally:
         await other_faq.close()
         await other_records.close()
-    listener = bot._listener
+    listeners = list(bot._following)
     await bot.close()
-    assert listener.done() and not (tmp_path / "data" / "guilds").exists()
+    assert len(listeners) == 2 and all(task.done() for task in listeners)  # entries, and curated reloads
+    assert not (tmp_path / "data" / "guilds").exists()

@@ -35,6 +35,7 @@ from .world import (
     mentioned,
     mentions_everyone,
     replied_user_pinged,
+    shard_of,
 )
 
 BOT_PERMISSIONS = (EVERYONE_PERMISSIONS & ~Perm.USE_APPLICATION_COMMANDS) | Perm.MENTION_EVERYONE
@@ -73,7 +74,8 @@ class FakeDiscord:
         self.in_flight = 0
         self.gateway = FakeGateway(self)
         self.rest = RestApi(self)
-        self.guild = self._main_guild(guild_name)
+        self.guilds: dict[int, FakeGuild] = {}
+        self.guild = self.add_guild(guild_name)  # the main guild, where injectors act unless told otherwise
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
@@ -109,9 +111,12 @@ class FakeDiscord:
 
     # -- world building -----------------------------------------------------------------------------
 
-    def _main_guild(self, name: str) -> FakeGuild:
-        """The one guild the bot is in: #general and #myths; @everyone, Moderator (Manage Messages) and bot roles."""
-        guild = FakeGuild(id=self.snowflake(), name=name, owner_id=self.owner.id)
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> FakeGuild:
+        """A guild the bot is in: #general and #myths; @everyone, Moderator (Manage Messages) and bot roles.
+        `shard=(shard_id, shard_count)` gives it an id on that shard. Add it before the bot starts."""
+        guild_id = self.snowflake() if shard is None else self.snowflake.on_shard(*shard)
+        guild = FakeGuild(id=guild_id, name=name, owner_id=self.owner.id)
+        self.guilds[guild.id] = guild
         guild.roles = [
             FakeRole(guild.id, "@everyone", int(EVERYONE_PERMISSIONS), position=0),
             FakeRole(self.snowflake(), "Moderator", int(Perm.MANAGE_MESSAGES), position=1),
@@ -125,22 +130,25 @@ class FakeDiscord:
         guild.add_member(self.bot_user, [guild.role(self.bot_user.username)])
         return guild
 
-    def add_role(self, name: str, permissions: int = 0) -> FakeRole:
-        """A new role in the guild. Add it before the bot starts: the bot learns roles from GUILD_CREATE."""
-        role = FakeRole(self.snowflake(), name, int(permissions), position=len(self.guild.roles))
-        self.guild.roles.append(role)
+    def add_role(self, name: str, permissions: int = 0, *, guild: FakeGuild | None = None) -> FakeRole:
+        """A new role in the (main) guild. Add it before the bot starts: the bot learns roles from GUILD_CREATE."""
+        guild = guild or self.guild
+        role = FakeRole(self.snowflake(), name, int(permissions), position=len(guild.roles))
+        guild.roles.append(role)
         return role
 
-    def make_member(self, name: str, *, roles: Iterable[FakeRole] = (), bot: bool = False) -> FakeUser:
-        """A user who is a member of the guild."""
+    def make_member(self, name: str, *, roles: Iterable[FakeRole] = (), bot: bool = False,
+                    guild: FakeGuild | None = None) -> FakeUser:
+        """A user who is a member of the (main) guild."""
         user = FakeUser(self.snowflake(), name, bot=bot, global_name=name.title())
         self.users[user.id] = user
-        self.guild.add_member(user, roles)
+        (guild or self.guild).add_member(user, roles)
         return user
 
-    def make_moderator(self, name: str = "moderator") -> FakeUser:
-        """A member with the Moderator role, which grants Manage Messages."""
-        return self.make_member(name, roles=[self.guild.role("Moderator")])
+    def make_moderator(self, name: str = "moderator", *, guild: FakeGuild | None = None) -> FakeUser:
+        """A member of the (main) guild with its Moderator role, which grants Manage Messages."""
+        guild = guild or self.guild
+        return self.make_member(name, roles=[guild.role("Moderator")], guild=guild)
 
     def make_bot(self, name: str = "otherbot") -> FakeUser:
         """Another bot account in the guild."""
@@ -159,21 +167,22 @@ class FakeDiscord:
         return self.dm_channels[user.id]
 
     def guild_of(self, channel: FakeChannel) -> FakeGuild | None:
-        return None if channel.is_dm else self.guild
+        return None if channel.guild_id is None else self.guilds[channel.guild_id]
 
     # -- what the gateway sends at IDENTIFY ---------------------------------------------------------
 
-    def ready_payload(self, session_id: str, resume_url: str) -> Payload:
+    def guilds_of(self, shard: tuple[int, int] | None) -> list[FakeGuild]:
+        """The guilds a session on `shard` carries (all of them without shards)."""
+        return [guild for guild in self.guilds.values() if shard is None or shard_of(guild.id, shard[1]) == shard[0]]
+
+    def ready_payload(self, session_id: str, resume_url: str, shard: tuple[int, int] | None = None) -> Payload:
         return {
             "v": 10, "user": self.bot_user.to_payload() | {"verified": True, "mfa_enabled": False},
-            "guilds": [{"id": str(self.guild.id), "unavailable": True}],
+            "guilds": [{"id": str(guild.id), "unavailable": True} for guild in self.guilds_of(shard)],
             "session_id": session_id, "session_type": "normal", "resume_gateway_url": resume_url,
             "application": {"id": str(self.application_id), "flags": APPLICATION_FLAGS}, "private_channels": [],
             "relationships": [], "presences": [], "_trace": ["fake-discord"],
-        }
-
-    def guild_create_payload(self) -> Payload:
-        return self.guild.to_gateway_payload(self.bot_user.id)
+        } | ({"shard": list(shard)} if shard else {})
 
     # -- faults -----------------------------------------------------------------------------------
 
@@ -325,7 +334,8 @@ class FakeDiscord:
         involved = {int(message["author"]["id"]), *(int(user["id"]) for user in message["mentions"])}
         exempt = channel.is_dm or self.bot_user.id in involved
         intent = Intent.GUILD_MESSAGES if guild else Intent.DIRECT_MESSAGES
-        await self.gateway.dispatch(event, data, intent=intent, redact=None if exempt else redact_content)
+        await self.gateway.dispatch(event, data, intent=intent, guild_id=guild.id if guild else None,
+                                    redact=None if exempt else redact_content)
 
     # -- injecting what members do ------------------------------------------------------------------
 
@@ -404,7 +414,8 @@ class FakeDiscord:
             payload |= {"user": user.to_payload(), "app_permissions": str(int(EVERYONE_PERMISSIONS)),
                         "authorizing_integration_owners": {"0": "0"}, "context": 1}
         else:
-            guild, permissions = self.guild, str(self.guild.permissions(user.id, channel))
+            guild = self.guilds[channel.guild_id or 0]
+            permissions = str(guild.permissions(user.id, channel))
             payload["channel"]["permissions"] = permissions
             payload |= {
                 "guild_id": str(guild.id), "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
@@ -413,7 +424,7 @@ class FakeDiscord:
                 "authorizing_integration_owners": {"0": str(guild.id)}, "context": 0,
             }
         interaction = self.interactions[int(payload["id"])] = FakeInteraction(payload, self)
-        await self.gateway.dispatch("INTERACTION_CREATE", payload, intent=0)
+        await self.gateway.dispatch("INTERACTION_CREATE", payload, intent=0, guild_id=channel.guild_id)
         return interaction
 
 def _command_data(command_id: int, name: str, options: dict[str, Any], focused: str | None) -> Payload:

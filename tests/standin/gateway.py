@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from .world import WAIT_TIMEOUT, Intent, Payload
+from .world import WAIT_TIMEOUT, Intent, Payload, shard_of
 
 if TYPE_CHECKING:
     from .fake import FakeDiscord
 
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT, HELLO, HEARTBEAT_ACK = 0, 1, 2, 6, 7, 10, 11  # opcodes
 UNKNOWN_OPCODE, DECODE_ERROR, AUTHENTICATION_FAILED, ALREADY_AUTHENTICATED = 4001, 4002, 4004, 4005  # closes
+INVALID_SHARD = 4010
 
 
 @dataclass
@@ -70,16 +71,24 @@ class GatewayConnection:
 
 @dataclass
 class GatewaySession:
-    """A gateway session: survives connections and keeps its event log for RESUME replay."""
+    """A gateway session: survives connections and keeps its event log for RESUME replay. With `shard`
+    (shard_id, shard_count) from IDENTIFY it carries only that shard's guilds; without, all of them."""
 
     session_id: str
     intents: int
+    shard: tuple[int, int] | None = None
+    number: int = 0  # the how-many-th IDENTIFY made it (see FakeGateway.wait_for_identify)
+    guilds_sent: bool = False  # READY and every GUILD_CREATE
     seq: int = 0
     events: list[Payload] = field(default_factory=list)
     connection: GatewayConnection | None = None
 
     def __post_init__(self) -> None:
         self._lock = asyncio.Lock()
+
+    def covers(self, guild_id: int | None) -> bool:
+        """Whether this session gets the events of `guild_id` (None: a direct message)."""
+        return self.shard is None or shard_of(guild_id, self.shard[1]) == self.shard[0]
 
     def has_intent(self, intent: int) -> bool:
         """Intent 0 marks events every session gets (READY, INTERACTION_CREATE, ...)."""
@@ -167,12 +176,20 @@ class FakeGateway:
         if connection.session is not None or data.get("token") != self.world.token:
             await connection.close(ALREADY_AUTHENTICATED if connection.session else AUTHENTICATION_FAILED)
             return
-        session = GatewaySession(session_id=secrets.token_hex(16), intents=int(data.get("intents", 0)))
+        shard = data.get("shard")
+        if shard is not None and not _valid_shard(shard):
+            self.protocol_errors.append(f"IDENTIFY with an invalid shard {shard!r} (expected [shard_id, shard_count])")
+            await connection.close(INVALID_SHARD)
+            return
+        self.identify_count += 1
+        session = GatewaySession(session_id=secrets.token_hex(16), intents=int(data.get("intents", 0)),
+                                 shard=tuple(shard) if shard else None, number=self.identify_count)
         self.sessions[session.session_id] = session
         session.connection, connection.session = connection, session
-        self.identify_count += 1
-        await session.dispatch("READY", self.world.ready_payload(session.session_id, self.resume_url))
-        await session.dispatch("GUILD_CREATE", self.world.guild_create_payload())
+        await session.dispatch("READY", self.world.ready_payload(session.session_id, self.resume_url, session.shard))
+        for guild in self.world.guilds_of(session.shard):
+            await session.dispatch("GUILD_CREATE", guild.to_gateway_payload(self.world.bot_user.id))
+        session.guilds_sent = True
         await self.world.notify()
 
     async def _on_resume(self, connection: GatewayConnection, data: Payload) -> None:
@@ -188,12 +205,12 @@ class FakeGateway:
         self.resume_count += 1
         await self.world.notify()
 
-    async def dispatch(self, event: str, data: Payload, *, intent: int,
+    async def dispatch(self, event: str, data: Payload, *, intent: int, guild_id: int | None,
                        redact: Callable[[Payload], Payload] | None = None) -> None:
-        """Send an event to every session that subscribed to `intent`; `redact` what sessions without the
-        MESSAGE_CONTENT intent receive."""
+        """Send an event of `guild_id` (None: a direct message) to every session that carries that guild's
+        shard and subscribed to `intent`; `redact` what sessions without the MESSAGE_CONTENT intent receive."""
         for session in self.sessions.values():
-            if not session.has_intent(intent):
+            if not session.covers(guild_id) or not session.has_intent(intent):
                 continue
             blank = redact is not None and not session.has_intent(Intent.MESSAGE_CONTENT)
             await session.dispatch(event, redact(data) if blank and redact else data)
@@ -223,6 +240,19 @@ class FakeGateway:
         finally:
             self._resumes_allowed.set()
 
+    async def wait_for_identify(self, shard: tuple[int, int] | None = None, *, since: int = 0,
+                                timeout: float = WAIT_TIMEOUT) -> GatewaySession:
+        """The first session IDENTIFYd after the `since`-th IDENTIFY with `shard`, once the stand-in has sent
+        its READY and GUILD_CREATEs: a bot reads them before any event sent after this returns."""
+        def found() -> GatewaySession | None:
+            return next((s for s in self.sessions.values()
+                         if s.number > since and s.shard == shard and s.guilds_sent), None)
+
+        await self.world.wait_until(lambda: found() is not None, timeout=timeout)
+        session = found()
+        assert session is not None
+        return session
+
     async def wait_for_resume(self, count: int = 1, *, timeout: float = WAIT_TIMEOUT) -> None:
         """Wait until at least `count` RESUMEs succeeded in total."""
         await self.world.wait_until(lambda: self.resume_count >= count, timeout=timeout)
@@ -230,3 +260,8 @@ class FakeGateway:
     async def close(self) -> None:
         for connection in self.open_connections():
             await connection.close(1001)
+
+
+def _valid_shard(shard: object) -> bool:
+    return (isinstance(shard, list) and len(shard) == 2 and all(isinstance(n, int) for n in shard)
+            and 0 <= shard[0] < shard[1])

@@ -8,7 +8,7 @@ A test FAILS, right after its body, if discord.py logs at ERROR level, if the bo
 stand-in does not implement, if the stand-in itself breaks, or if the bot's task crashes.
 
 Every place the stand-in reaches into discord.py is in the first section below: the two documented
-hooks that point it at the stand-in, and one per-bot setting that would otherwise cost 2 s per start.
+hooks that point it at the stand-in, and per-bot settings that would otherwise cost seconds per start.
 """
 
 from __future__ import annotations
@@ -33,14 +33,16 @@ READY_TIMEOUT = CLOSE_TIMEOUT = WAIT_TIMEOUT
 
 
 @contextlib.contextmanager
-def discord_py_pointed_at(fake: FakeDiscord) -> Iterator[None]:
-    """Point discord.py's REST base URL and default gateway at the stand-in, then restore them.
+def discord_py_pointed_at(api_base: str, gateway_url: str) -> Iterator[None]:
+    """Point discord.py's REST base URL and default gateway at a stand-in (`fake.api_base`,
+    `fake.gateway_url`), then restore them.
 
     `Route.BASE` is read whenever a Route is built (webhooks and interaction callbacks too); after READY the
-    client reconnects to the `resume_gateway_url` the stand-in sent."""
+    client reconnects to the `resume_gateway_url` the stand-in sent. An `AutoShardedClient` given its
+    `shard_count` connects every shard to `DEFAULT_GATEWAY` without asking `GET /gateway/bot`."""
     route, websocket = discord.http.Route, discord.gateway.DiscordWebSocket
     saved = route.BASE, websocket.DEFAULT_GATEWAY
-    route.BASE, websocket.DEFAULT_GATEWAY = fake.api_base, yarl.URL(fake.gateway_url)
+    route.BASE, websocket.DEFAULT_GATEWAY = api_base, yarl.URL(gateway_url)
     try:
         yield
     finally:
@@ -49,8 +51,16 @@ def discord_py_pointed_at(fake: FakeDiscord) -> Iterator[None]:
 
 def ready_quickly(bot: discord.Client) -> None:
     """discord.py dispatches READY `guild_ready_timeout` (default 2 s) after the last GUILD_CREATE. There is
-    no public setter once the bot is built, and the bot factory does not set it."""
+    no public setter once the bot is built, and the bot factory does not set it. A client with several
+    shards also waits 5 s before each IDENTIFY after the first (`before_identify_hook`, for Discord's
+    identify rate limit, which the stand-in does not have); unless the bot overrides that hook, it goes."""
     bot._connection.guild_ready_timeout = min(bot._connection.guild_ready_timeout, 0.05)
+    if type(bot).before_identify_hook is discord.Client.before_identify_hook:
+        bot.before_identify_hook = _identify_at_once  # type: ignore[method-assign]
+
+
+async def _identify_at_once(_shard_id: int | None, *, initial: bool = False) -> None:
+    return None
 
 
 # -- the harness ----------------------------------------------------------------------------------------
@@ -188,7 +198,7 @@ async def fake_discord(request: pytest.FixtureRequest) -> AsyncIterator[FakeDisc
     """A started stand-in with discord.py pointed at it and discord.py's log captured."""
     async with FakeDiscord() as fake:
         harness = request.node.stash[HARNESS_KEY] = E2EHarness(fake)
-        with discord_py_pointed_at(fake), harness.log_capture.installed():
+        with discord_py_pointed_at(fake.api_base, fake.gateway_url), harness.log_capture.installed():
             yield fake
     harness.fail_on_new_problems()
 

@@ -12,6 +12,7 @@ import asyncio
 import re
 from pathlib import Path
 
+import aiohttp
 import discord
 import pytest
 from discord import app_commands
@@ -99,6 +100,46 @@ async def test_heartbeats_are_acknowledged(fake_discord, start_bot):
     await fake_discord.wait_until(lambda: fake_discord.gateway.heartbeats >= 3)
 
     assert bot.latency != float("inf")  # discord.py measured a heartbeat's ACK
+
+
+async def test_shards_each_carry_their_own_guilds(fake_discord, start_bot, alice):
+    on_zero, on_one = fake_discord.add_guild("Zero", shard=(0, 2)), fake_discord.add_guild("One", shard=(1, 2))
+    intents = discord.Intents.default()
+    intents.message_content = True
+    sharded = commands.AutoShardedBot(command_prefix="!", intents=intents, shard_count=2, shard_ids=[0, 1])
+    await sharded.add_cog(PingCog())
+    bot = await start_bot(sharded)
+    sessions = {session.shard: session for session in fake_discord.gateway.sessions.values()}
+    assert set(sessions) == {(0, 2), (1, 2)}  # one IDENTIFY per shard, each with its [shard_id, shard_count]
+    for shard_id, session in sessions.items():
+        created = {int(event["d"]["id"]) for event in session.events if event["t"] == "GUILD_CREATE"}
+        assert created == {guild.id for guild in fake_discord.guilds.values() if (guild.id >> 22) % 2 == shard_id[0]}
+    assert on_zero.id in {g.id for g in bot.guilds} and bot.get_guild(on_one.id).shard_id == 1
+    for guild in (on_zero, on_one):
+        member = fake_discord.make_member("bea", guild=guild)
+        before = {shard: len(session.events) for shard, session in sessions.items()}
+        await expect_pong(fake_discord, guild.channel("general"), member)
+        heard = [shard for shard, session in sessions.items() if any(
+            event["t"] == "MESSAGE_CREATE" and event["d"]["author"]["id"] == str(member.id)
+            for event in session.events[before[shard]:])]
+        assert heard == [((guild.id >> 22) % 2, 2)]  # only the guild's own shard got the message
+    await fake_discord.inject_dm(alice, "ping")  # direct messages go to shard 0, as on Discord
+    dm = await fake_discord.wait_for_message(fake_discord.dm_channel(alice).id, predicate=is_pong)
+    assert dm is not None
+
+
+async def test_an_identify_with_a_shard_out_of_range_is_a_protocol_error(fake_discord):
+    before = fake_discord.gateway.identify_count
+    url = fake_discord.gateway_url + "?v=10&encoding=json"
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        await ws.receive_json()  # HELLO
+        await ws.send_json({"op": 2, "d": {"token": fake_discord.token, "intents": 0, "shard": [2, 2]}})
+        closed = await ws.receive()
+    assert closed.type is aiohttp.WSMsgType.CLOSE and closed.data == 4010
+    assert fake_discord.gateway.identify_count == before
+    [error] = fake_discord.gateway.protocol_errors
+    assert error == "IDENTIFY with an invalid shard [2, 2] (expected [shard_id, shard_count])"
+    fake_discord.gateway.protocol_errors.clear()  # provoked on purpose; otherwise the test would fail
 
 
 # -- messages: what the stand-in records and checks ----------------------------------------------------

@@ -31,6 +31,19 @@ class SnowflakeFactory:
         self._last = max(candidate, self._last + 1)
         return self._last
 
+    def on_shard(self, shard_id: int, shard_count: int) -> int:
+        """The next snowflake that, as a guild id, belongs to that shard: its timestamp part moved ahead by
+        less than `shard_count` milliseconds."""
+        snowflake = self()
+        snowflake += ((shard_id - shard_of(snowflake, shard_count)) % shard_count) << 22
+        self._last = snowflake
+        return snowflake
+
+
+def shard_of(guild_id: int | None, shard_count: int) -> int:
+    """The shard that carries a guild's events, as Discord computes it; direct messages go to shard 0."""
+    return 0 if guild_id is None else (guild_id >> 22) % shard_count
+
 
 def iso_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()

@@ -10,8 +10,10 @@ a callback, so other processes can `refresh()` that server.
 
 Connections: each store holds one connection, used by one caller at a time and reopened when it
 breaks. Answers never touch the database (they read memory), moderator changes are rare and short,
-and a record is one short statement, so a pool (another dependency) would buy nothing yet; a
-process holds three connections (entries, records, listener). `_Link` is the one place to put a pool.
+and a record is one short statement, so a pool (another dependency) would buy nothing yet; a bot
+process holds four connections (entries, records, and a listener on each of notify.py's two channels;
+a curated-knowledge reload briefly opens a fifth to announce itself). `_Link` is the one place to put
+a pool.
 """
 
 import asyncio
@@ -53,12 +55,12 @@ from bot.storage.base import (
 from bot.storage.guild_file import EXPORT_HEADER, GuildFile, export_file, to_yaml
 from bot.storage.operations import cross_problems, run_checked
 from bot.storage.postgres.migrate import MigrationError, upgrade
+from bot.storage.postgres.notify import follow
 from bot.storage.records import MAX_QUESTION_CHARS
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "mythbot_guild"
-RECONNECT_DELAYS = (0.5, 1, 2, 5, 10, 30)  # seconds between attempts to get the listener back
 _ENTRY: TypeAdapter[Entry] = TypeAdapter(Entry)
 
 
@@ -365,25 +367,13 @@ class PgFaqStore:
         """Call `callback(guild_id)` for every change any process commits, this one's included, until
         cancelled. After losing the database it reconnects, then calls back for each server that changed
         meanwhile. `ready` is set once it listens."""
-        delays = iter(RECONNECT_DELAYS)
-        reconnecting = False
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(self.dsn, autocommit=True) as conn:
-                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
-                    delays = iter(RECONNECT_DELAYS)
-                    if reconnecting:
-                        for guild_id in await self.stale_guilds():
-                            await _call_back(callback, guild_id)
-                    if ready is not None:
-                        ready.set()
-                    async for notify in conn.notifies():
-                        await _call_back(callback, notify.payload)
-            except psycopg.OperationalError as exc:
-                delay = next(delays, RECONNECT_DELAYS[-1])
-                log.warning("lost the database's change notifications (%s); listening again in %s s", exc, delay)
-                reconnecting = True
-                await asyncio.sleep(delay)
+
+        async def catch_up() -> None:
+            for guild_id in await self.stale_guilds():
+                await _call_back(callback, guild_id)
+
+        await follow(self.dsn, CHANNEL, lambda payload: _call_back(callback, payload), catch_up=catch_up,
+                     ready=ready)
 
     async def close(self) -> None:
         await self._link.close()
