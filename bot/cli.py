@@ -58,8 +58,8 @@ def _print_json(data: object) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    engine = _engine(_settings(args))
-    reply = engine.ask(args.question)
+    knowledge = _engine(_settings(args)).for_guild(None)
+    reply = knowledge.ask(args.question)
     if args.json:
         data = reply.result.to_dict()
         data["answer"] = reply.view.body if reply.view else None
@@ -69,7 +69,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return EXIT_OK
     from bot.console import describe_reply
 
-    print(describe_reply(engine, reply))
+    print(describe_reply(knowledge, reply))
     return EXIT_OK
 
 
@@ -127,16 +127,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_exercise(args: argparse.Namespace) -> int:
-    engine = _engine(_settings(args))
-    exercise = engine.find_exercise(args.name)
+    knowledge = _engine(_settings(args)).for_guild(None)
+    exercise = knowledge.find_exercise(args.name)
     if exercise is None:
-        suggestions = [engine.kb.entries[c.entry].title for c in engine.exercise_choices(args.name, limit=5)]
+        suggestions = knowledge.exercise_suggestions(args.name)
         if args.json:
             _print_json({"name": args.name, "exercise": None, "suggestions": suggestions})
         else:
             print(f"No exercise clearly matches {args.name!r}. Did you mean: {', '.join(suggestions)}?")
         return EXIT_PROBLEMS
-    view = engine.view(exercise.id)
+    view = knowledge.view(exercise.id)
     assert view is not None
     print(json.dumps(view.to_dict(), ensure_ascii=False) if args.json else as_text(view))
     return EXIT_OK

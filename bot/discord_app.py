@@ -8,12 +8,13 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import discord
 from discord.ext import commands
 
 from bot.engine.conversation import ConversationMemory
-from bot.engine.engine import Engine
+from bot.engine.engine import Engine, GuildKnowledge
 from bot.engine.knowledge import validate_paths
 from bot.engine.yamlsafe import Problem
 from bot.engine_setup import build_engine
@@ -78,6 +79,19 @@ class MythBot(commands.Bot):
         self._listener: asyncio.Task[None] | None = None
         self.conversations = ConversationMemory(ttl=settings.conversation_ttl)
         self.workers = Workers()
+
+    @staticmethod
+    def of(interaction: discord.Interaction[Any]) -> "MythBot":
+        """The bot an interaction reached: how buttons, forms and autocompletes get the services."""
+        client = interaction.client
+        if not isinstance(client, MythBot):
+            raise TypeError(f"an interaction reached a {type(client).__name__}, not a MythBot: "
+                            "Mythbot's buttons and commands need its engine and storage")
+        return client
+
+    def knowledge_for(self, guild_id: int | None) -> GuildKnowledge:
+        """What members of this server (None: a DM) are shown: every member-facing reply reads entries here."""
+        return self.engine.for_guild(self.faq.scope_for(guild_id))
 
     async def open_storage(self) -> None:
         """Open both stores (files, or the database of `MYTHBOT_DATABASE_URL`) and load every server's entries.

@@ -4,10 +4,12 @@
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 
-from bot.engine.engine import Engine, Scope
+from bot.discord_app import MythBot
+from bot.engine.engine import GuildKnowledge, Reply
 from bot.engine.render import EntryView
 
 log = logging.getLogger(__name__)
@@ -128,19 +130,29 @@ def more_embed(view: EntryView) -> discord.Embed:
                          colour=discord.Colour.blurple())
 
 
-def related_exercises_text(engine: Engine, view: EntryView, scope: Scope | None) -> str:
-    names = [title for rid, title in view.related if (e := engine.entry(rid, scope)) and e.kind == "exercise"]
+def related_exercises_text(knowledge: GuildKnowledge, view: EntryView) -> str:
+    names = knowledge.related_exercises(view)
     if not names:
         return "This topic has no linked exercises; try `/exercises` to browse them all."
     return "Exercises for this: " + ", ".join(f"**{name}**" for name in names) + ". Use `/exercise` for how-tos."
 
 
-def _scope_of(interaction: discord.Interaction) -> Scope | None:
-    return interaction.client.faq.scope_for(interaction.guild_id)  # type: ignore[attr-defined]
+Drawn = tuple[str | None, discord.Embed | None, discord.ui.View | None]  # content, embed, buttons
 
 
-def _view_for(interaction: discord.Interaction, entry_id: str) -> EntryView | None:
-    return interaction.client.engine.view(entry_id, _scope_of(interaction))  # type: ignore[attr-defined]
+def reply_parts(knowledge: GuildKnowledge, reply: Reply, asker_id: int) -> Drawn:
+    """How a member sees what the engine decided: the answer card, "did you mean" buttons, or no answer."""
+    result = reply.result
+    if result.status == "answer" and reply.view is not None:
+        return None, answer_embed(reply.view), answer_view(reply.view, [alt.entry for alt in result.alternatives])
+    if result.status == "clarify":
+        return "Did you mean one of these?", None, pick_view(knowledge.did_you_mean(result), asker_id)
+    return NO_ANSWER_TEXT, None, None
+
+
+def knowledge_for(interaction: discord.Interaction[Any]) -> GuildKnowledge:
+    """What the member behind this interaction may be shown: their server's view of the knowledge."""
+    return MythBot.of(interaction).knowledge_for(interaction.guild_id)
 
 
 async def _gone(interaction: discord.Interaction) -> None:
@@ -158,7 +170,7 @@ class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythb
         return cls(match["entry"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        view = _view_for(interaction, self.entry_id)
+        view = knowledge_for(interaction).view(self.entry_id)
         if view is None:
             return await _gone(interaction)
         await interaction.response.send_message(embed=sources_embed(view), ephemeral=True, allowed_mentions=NO_PINGS)
@@ -182,8 +194,7 @@ class NotWhatIAskedButton(discord.ui.DynamicItem[discord.ui.Button],
         return cls(match["ids"].split(","))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        engine, scope = interaction.client.engine, _scope_of(interaction)  # type: ignore[attr-defined]
-        options = [(eid, e.title) for eid in self.alternative_ids if (e := engine.entry(eid, scope))]
+        options = knowledge_for(interaction).titles(self.alternative_ids)
         if not options:
             text = "I have nothing closer, sorry. Try rephrasing with `/ask`, or browse with `/myth`."
             return await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
@@ -214,13 +225,12 @@ class PickButton(discord.ui.DynamicItem[discord.ui.Button],
             return await interaction.response.send_message(
                 "Only the member who asked can pick one of these; ask me yourself with `/ask`.", ephemeral=True,
                 allowed_mentions=NO_PINGS)
-        view = _view_for(interaction, self.entry_id)
+        view = knowledge_for(interaction).view(self.entry_id)
         if view is None:
             return await _gone(interaction)
         await interaction.response.edit_message(content=None, embed=answer_embed(view), view=answer_view(view, []),
                                                 allowed_mentions=NO_PINGS)
-        interaction.client.conversations.remember(  # type: ignore[attr-defined]
-            interaction.user.id, interaction.channel_id or 0, view.id)
+        MythBot.of(interaction).conversations.remember(interaction.user.id, interaction.channel_id or 0, view.id)
 
 
 class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:vote:(?P<helpful>[01]):{ENTRY}"):
@@ -236,12 +246,12 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:
         return cls(match["entry"], match["helpful"] == "1")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot = interaction.client
+        bot = MythBot.of(interaction)
         message_id = interaction.message.id if interaction.message else interaction.id
-        # Off the event loop and bounded by the workers' record timeout, well within Discord's 3 s.
-        first = await bot.workers.record(  # type: ignore[attr-defined]
-            "feedback", bot.records.record_feedback, interaction.guild_id,  # type: ignore[attr-defined]
-            message_id, interaction.user.id, entry_id=self.entry_id, helpful=self.helpful)
+        # Recorded here, where the member decided; off the event loop and bounded by the workers' record
+        # timeout, well within Discord's 3 s.
+        first = await bot.workers.record("feedback", bot.records.record_feedback, interaction.guild_id, message_id,
+                                         interaction.user.id, entry_id=self.entry_id, helpful=self.helpful)
         if first is None:
             thanks = "Thanks! I couldn't save your vote just now, sorry; please try again later."
         else:

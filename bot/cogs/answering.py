@@ -13,18 +13,17 @@ from discord.ext import commands
 
 from bot.cogs._ui import (
     GONE_TEXT,
-    NO_ANSWER_TEXT,
     NO_PINGS,
-    answer_embed,
-    answer_view,
+    knowledge_for,
     more_embed,
-    pick_view,
     related_exercises_text,
+    reply_parts,
     sources_embed,
 )
+from bot.discord_app import MythBot
 from bot.engine.conversation import follow_up_intent
 from bot.engine.cooldowns import Cooldowns, FloodLimit
-from bot.engine.engine import Reply, Scope
+from bot.engine.engine import GuildKnowledge, Reply
 from bot.engine.question_shape import looks_like_question
 
 log = logging.getLogger("mythbot.answers")
@@ -115,7 +114,7 @@ def entry_of_bot_message(message: discord.Message | None) -> str | None:
 
 
 class Answering(commands.Cog):
-    def __init__(self, bot) -> None:
+    def __init__(self, bot: MythBot) -> None:
         self.bot = bot
         self.cooldowns = Cooldowns()
         self.flood = FloodLimit(FLOOD_REPLIES, FLOOD_WINDOW)
@@ -144,9 +143,11 @@ class Answering(commands.Cog):
             return
         if trigger.kind != "passive" and not await self._channel_has_room(message):
             return
-        if trigger.kind in {"reply", "dm", "mention"} and await self._follow_up(message, trigger, referenced):
+        knowledge = self.bot.knowledge_for(message.guild.id if message.guild else None)
+        if trigger.kind in {"reply", "dm", "mention"} and await self._follow_up(knowledge, message, trigger,
+                                                                               referenced):
             return
-        await self._answer_message(message, trigger, received)
+        await self._answer_message(knowledge, message, trigger, received)
 
     async def _channel_has_room(self, message: discord.Message) -> bool:
         """Within the channel's cap of answers per window; past it, one busy notice per window."""
@@ -159,16 +160,17 @@ class Answering(commands.Cog):
             await self._send_reply(message, content=BUSY_TEXT)
         return False
 
-    async def _follow_up(self, message: discord.Message, trigger: Trigger, referenced) -> bool:
+    async def _follow_up(self, knowledge: GuildKnowledge, message: discord.Message, trigger: Trigger,
+                         referenced: object) -> bool:
         intent = follow_up_intent(trigger.question)
         if intent is None:
             return False
-        entry_id = entry_of_bot_message(referenced if trigger.kind == "reply" else None) or \
-            self.bot.conversations.recall(message.author.id, message.channel.id)
+        earlier = referenced if trigger.kind == "reply" and isinstance(referenced, discord.Message) else None
+        entry_id = entry_of_bot_message(earlier) or self.bot.conversations.recall(message.author.id,
+                                                                                  message.channel.id)
         if entry_id is None:
             return False
-        scope = self._scope(message.guild)
-        view = self.bot.engine.view(entry_id, scope)
+        view = knowledge.view(entry_id)
         if view is None:  # retired or hidden since: gone for members, whatever the old answer showed
             await self._send_reply(message, content=GONE_TEXT)
             return True
@@ -177,17 +179,18 @@ class Answering(commands.Cog):
         elif intent == "more":
             await self._send_reply(message, embed=more_embed(view))
         else:
-            await self._send_reply(message, content=related_exercises_text(self.bot.engine, view, scope))
+            await self._send_reply(message, content=related_exercises_text(knowledge, view))
         self.bot.conversations.remember(message.author.id, message.channel.id, entry_id)
         return True
 
-    async def _answer_message(self, message: discord.Message, trigger: Trigger, received: float) -> None:
+    async def _answer_message(self, knowledge: GuildKnowledge, message: discord.Message, trigger: Trigger,
+                              received: float) -> None:
         passive = trigger.kind == "passive"
         channel_id = message.channel.id
         if passive and not self._passive_allowed(message.author.id, channel_id):
             return
         started = time.perf_counter()
-        reply = await self._ask(trigger.question, passive=passive, scope=self._scope(message.guild))
+        reply = await self._ask(knowledge, trigger.question, passive=passive)
         result = reply.result
         if passive and (result.status != "answer" or not self.cooldowns.ready(
                 ("entry", channel_id, result.entry), self.bot.settings.entry_cooldown)):
@@ -200,7 +203,7 @@ class Answering(commands.Cog):
                      channel_id, waited)
             return
         guild_id = message.guild.id if message.guild else None
-        content, embed, view = self._render(reply, guild_id, message.author.id)
+        content, embed, view = reply_parts(knowledge, reply, message.author.id)
         if await self._send_reply(message, content=content, embed=embed, view=view):
             self._record_decision(reply, guild_id, channel_id)
             self._after_answer(reply, message.author.id, channel_id, passive)
@@ -250,7 +253,8 @@ class Answering(commands.Cog):
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 500]) -> None:
         started = time.perf_counter()
         guild = interaction.guild
-        matching = asyncio.ensure_future(self._ask(question, passive=False, scope=self._scope(guild)))
+        knowledge = knowledge_for(interaction)
+        matching = asyncio.ensure_future(self._ask(knowledge, question, passive=False))
         done, _ = await asyncio.wait({matching}, timeout=ASK_AT_ONCE_SECONDS)
         if not done:
             await interaction.response.defer(thinking=True)
@@ -259,7 +263,7 @@ class Answering(commands.Cog):
         # The member's text is never repeated (it may carry invite links or scam text to launder), and a
         # "no answer" or "did you mean" concerns only the asker: private, unless a deferral already made
         # the reply public.
-        content, embed, view = self._render(reply, interaction.guild_id, interaction.user.id)
+        content, embed, view = reply_parts(knowledge, reply, interaction.user.id)
         message = {"content": content, "embed": embed, "view": view or discord.utils.MISSING,
                    "allowed_mentions": NO_PINGS}
         if interaction.response.is_done():
@@ -272,12 +276,9 @@ class Answering(commands.Cog):
 
     # -- shared ---------------------------------------------------------------------------------------
 
-    def _scope(self, guild: discord.Guild | None) -> Scope | None:
-        return self.bot.faq.scope_for(guild.id if guild else None)
-
-    async def _ask(self, question: str, *, passive: bool, scope: Scope | None) -> Reply:
+    async def _ask(self, knowledge: GuildKnowledge, question: str, *, passive: bool) -> Reply:
         # Matching is CPU work: off the event loop, in its own bounded pool (see bot/workers.py).
-        return await self.bot.workers.match(self.bot.engine.ask, question, passive=passive, scope=scope)
+        return await self.bot.workers.match(knowledge.ask, question, passive=passive)
 
     def _record_if_unanswered(self, reply: Reply, guild_id: int | None, channel_id: int | None) -> None:
         """Note a question nobody could answer, for the moderators' gaps report. In the background: a locked
@@ -296,18 +297,6 @@ class Answering(commands.Cog):
         self.bot.workers.record_soon("a decision", self.bot.records.record_decision, guild_id, channel_id,
                                      result.status, result.entry, result.score)
 
-    def _render(self, reply: Reply, guild_id: int | None, asker_id: int):
-        result = reply.result
-        if result.status == "answer" and reply.view is not None:
-            alternatives = [alt.entry for alt in result.alternatives]
-            return None, answer_embed(reply.view), answer_view(reply.view, alternatives)
-        if result.status == "clarify":
-            engine, scope = self.bot.engine, self.bot.faq.scope_for(guild_id)
-            ids = [result.entry, *(alt.entry for alt in result.alternatives)]
-            options = [(eid, e.title) for eid in ids if eid and (e := engine.entry(eid, scope))]
-            return "Did you mean one of these?", None, pick_view(options, asker_id)
-        return NO_ANSWER_TEXT, None, None
-
     @staticmethod
     def _log(reply: Reply, guild, channel_id, via: str, started: float) -> None:
         result = reply.result
@@ -316,5 +305,5 @@ class Answering(commands.Cog):
                  (time.perf_counter() - started) * 1000)
 
 
-async def setup(bot) -> None:
+async def setup(bot: MythBot) -> None:
     await bot.add_cog(Answering(bot))
