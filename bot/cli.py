@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import BinaryIO
@@ -22,6 +22,7 @@ from bot.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from bot.storage.db_commands import add_db_commands
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+Handler = Callable[[argparse.Namespace], int]  # a command: its parsed arguments in, the exit code out
 
 
 class CommandError(Exception):
@@ -239,7 +240,7 @@ def package_version() -> str:
         pass
     try:
         with (PROJECT_ROOT / "pyproject.toml").open("rb") as file:
-            return tomllib.load(file)["project"]["version"]
+            return str(tomllib.load(file)["project"]["version"])
     except (OSError, tomllib.TOMLDecodeError, KeyError):
         return "unknown"
 
@@ -255,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+    def command(name: str, handler: Handler | None, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
         p.set_defaults(handler=handler)
         return p
@@ -292,8 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
     try:
-        return args.handler(args)
+        return handler(args)
     except CommandError as exc:
         print(f"mythbot: {exc}", file=sys.stderr)
         return exc.code

@@ -1,6 +1,7 @@
 """The console chat: the same engine as the Discord bot, in a terminal."""
 
 import sys
+from typing import TextIO
 
 from bot.engine.conversation import FollowUp, follow_up_intent
 from bot.engine.engine import Engine, GuildKnowledge, Reply
@@ -31,7 +32,7 @@ def describe_follow_up(knowledge: GuildKnowledge, view: EntryView, intent: Follo
     return ("Exercises for this: " + ", ".join(names)) if names else "No linked exercises for this topic."
 
 
-def chat(engine: Engine, settings: Settings, stdin=None, stdout=None) -> int:
+def chat(engine: Engine, settings: Settings, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     knowledge = engine.for_guild(None)  # the console is no server: the curated knowledge, as in a DM

@@ -7,7 +7,7 @@ per problem naming the variable; the token's value is never printed.
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -134,12 +134,12 @@ class Settings(BaseSettings):
         return None
 
 
-def _variable(loc: tuple) -> str:
+def _variable(loc: tuple[str | int, ...]) -> str:
     name = str(loc[0]) if loc else "?"
     return "DISCORD_TOKEN" if name == "discord_token" else f"MYTHBOT_{name.upper()}"
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings, raising `SettingsError` with one line per bad variable (values not echoed)."""
     try:
         return Settings(**overrides)

@@ -3,11 +3,13 @@
 (`mythbot:<action>:<entry-id>`), so they keep working after a restart."""
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Self
 
 import discord
 
+from bot.cogs._errors import GuardedButton, GuardedView
 from bot.discord_app import MythBot
 from bot.engine.engine import GuildKnowledge, Reply
 from bot.engine.render import EntryView
@@ -155,28 +157,30 @@ def knowledge_for(interaction: discord.Interaction[Any]) -> GuildKnowledge:
     return MythBot.of(interaction).knowledge_for(interaction.guild_id)
 
 
-async def _gone(interaction: discord.Interaction) -> None:
+async def _gone(interaction: discord.Interaction[Any]) -> None:
     await interaction.response.send_message(GONE_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:src:{ENTRY}"):
+class SourcesButton(GuardedButton, template=rf"mythbot:src:{ENTRY}"):
     def __init__(self, entry_id: str) -> None:
         super().__init__(discord.ui.Button(label="Sources", emoji="📚", style=discord.ButtonStyle.secondary,
                                            custom_id=f"mythbot:src:{entry_id}"))
         self.entry_id = entry_id
 
     @classmethod
-    async def from_custom_id(cls, interaction, item, match):
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> Self:
         return cls(match["entry"])
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def clicked(self, interaction: discord.Interaction[Any], /) -> None:
         view = knowledge_for(interaction).view(self.entry_id)
         if view is None:
-            return await _gone(interaction)
+            await _gone(interaction)
+            return
         await interaction.response.send_message(embed=sources_embed(view), ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-class NotWhatIAskedButton(discord.ui.DynamicItem[discord.ui.Button],
+class NotWhatIAskedButton(GuardedButton,
                           template=r"mythbot:alt:(?P<ids>[a-z0-9,-]*)"):
     def __init__(self, alternative_ids: list[str]) -> None:
         ids = ""
@@ -190,20 +194,22 @@ class NotWhatIAskedButton(discord.ui.DynamicItem[discord.ui.Button],
         self.alternative_ids = [i for i in ids.split(",") if i]
 
     @classmethod
-    async def from_custom_id(cls, interaction, item, match):
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> Self:
         return cls(match["ids"].split(","))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def clicked(self, interaction: discord.Interaction[Any], /) -> None:
         options = knowledge_for(interaction).titles(self.alternative_ids)
         if not options:
             text = "I have nothing closer, sorry. Try rephrasing with `/ask`, or browse with `/myth`."
-            return await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            return
         await interaction.response.send_message("Did you mean one of these?",
                                                 view=pick_view(options, interaction.user.id),
                                                 ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-class PickButton(discord.ui.DynamicItem[discord.ui.Button],
+class PickButton(GuardedButton,
                  template=rf"mythbot:pick:{ENTRY}(?::(?P<asker>[0-9]{{1,20}}))?"):
     """Shows the chosen entry in place of the message it sits on (a 'did you mean' or a list). Only the member
     who asked may pick: their id rides in the custom_id (`mythbot:pick:<entry>:<asker>`, at most 98
@@ -217,23 +223,29 @@ class PickButton(discord.ui.DynamicItem[discord.ui.Button],
         self.asker_id = asker_id
 
     @classmethod
-    async def from_custom_id(cls, interaction, item, match):
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> Self:
         return cls(match["entry"], asker_id=int(match["asker"]) if match["asker"] else None)
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if self.asker_id is not None and interaction.user.id != self.asker_id:
-            return await interaction.response.send_message(
-                "Only the member who asked can pick one of these; ask me yourself with `/ask`.", ephemeral=True,
-                allowed_mentions=NO_PINGS)
+    async def allowed(self, interaction: discord.Interaction[Any], /) -> bool:
+        if self.asker_id is None or interaction.user.id == self.asker_id:
+            return True
+        await interaction.response.send_message(
+            "Only the member who asked can pick one of these; ask me yourself with `/ask`.", ephemeral=True,
+            allowed_mentions=NO_PINGS)
+        return False
+
+    async def clicked(self, interaction: discord.Interaction[Any], /) -> None:
         view = knowledge_for(interaction).view(self.entry_id)
         if view is None:
-            return await _gone(interaction)
+            await _gone(interaction)
+            return
         await interaction.response.edit_message(content=None, embed=answer_embed(view), view=answer_view(view, []),
                                                 allowed_mentions=NO_PINGS)
         MythBot.of(interaction).conversations.remember(interaction.user.id, interaction.channel_id or 0, view.id)
 
 
-class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:vote:(?P<helpful>[01]):{ENTRY}"):
+class VoteButton(GuardedButton, template=rf"mythbot:vote:(?P<helpful>[01]):{ENTRY}"):
     def __init__(self, entry_id: str, helpful: bool) -> None:
         super().__init__(discord.ui.Button(
             emoji="👍" if helpful else "👎", style=discord.ButtonStyle.secondary,
@@ -242,10 +254,11 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:
         self.helpful = helpful
 
     @classmethod
-    async def from_custom_id(cls, interaction, item, match):
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> Self:
         return cls(match["entry"], match["helpful"] == "1")
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def clicked(self, interaction: discord.Interaction[Any], /) -> None:
         bot = MythBot.of(interaction)
         message_id = interaction.message.id if interaction.message else interaction.id
         # Recorded here, where the member decided; off the event loop and bounded by the workers' record
@@ -262,12 +275,12 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:
 # Lists that page through buttons surviving restarts: the page rides in the custom_id
 # (`mythbot:<pager>:list:<which>:<page>:<prev|next>`) and the feature owning the list registers how to turn
 # to a page (answering the interaction itself), e.g. `PAGERS["faq"]` for `/faq list`.
-PageTurner = Callable[[discord.Interaction, str, int], Awaitable[None]]
+PageTurner = Callable[[discord.Interaction[Any], str, int], Awaitable[None]]
 PAGERS: dict[str, PageTurner] = {}
 EXPIRED_LIST_TEXT = "This list expired (the bot restarted, or it sat unused): run the command again."
 
 
-class PageButton(discord.ui.DynamicItem[discord.ui.Button],
+class PageButton(GuardedButton,
                  template=r"mythbot:(?P<pager>[a-z]+):list:(?P<which>[a-z]+):(?P<page>\d{1,5}):(?P<direction>prev|next)"):
     """Previous/Next of a list whose page to show is in the custom_id; no state is kept."""
 
@@ -278,13 +291,15 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button],
         self.pager, self.which, self.page = pager, which, page
 
     @classmethod
-    async def from_custom_id(cls, interaction, item, match):
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> Self:
         return cls(match["pager"], match["which"], int(match["page"]), match["direction"])
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def clicked(self, interaction: discord.Interaction[Any], /) -> None:
         turn = PAGERS.get(self.pager)
         if turn is None:
-            return await interaction.response.send_message(EXPIRED_LIST_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
+            await interaction.response.send_message(EXPIRED_LIST_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
+            return
         await turn(interaction, self.which, self.page)
 
 
@@ -328,7 +343,7 @@ def pick_view(options: list[tuple[str, str]], asker_id: int) -> discord.ui.View:
     return buttons
 
 
-class Paginator(discord.ui.View):
+class Paginator(GuardedView):
     """Pages of embeds with Previous/Next; only the member who asked can turn them."""
 
     def __init__(self, pages: list[discord.Embed], owner_id: int, timeout: float = 300) -> None:
@@ -342,24 +357,24 @@ class Paginator(discord.ui.View):
         self.previous.disabled = self.index == 0
         self.next.disabled = self.index >= len(self.pages) - 1
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         if interaction.user.id != self.owner_id:
             await interaction.response.send_message("Only the member who asked can turn these pages.",
                                                     ephemeral=True, allowed_mentions=NO_PINGS)
             return False
         return True
 
-    async def _show(self, interaction: discord.Interaction, step: int) -> None:
+    async def _show(self, interaction: discord.Interaction[Any], step: int) -> None:
         self.index = max(0, min(len(self.pages) - 1, self.index + step))
         self._sync_buttons()
         await interaction.response.edit_message(embed=self.pages[self.index], view=self, allowed_mentions=NO_PINGS)
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
-    async def previous(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def previous(self, interaction: discord.Interaction[Any], _: discord.ui.Button["Paginator"]) -> None:
         await self._show(interaction, -1)
 
     @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
-    async def next(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def next(self, interaction: discord.Interaction[Any], _: discord.ui.Button["Paginator"]) -> None:
         await self._show(interaction, 1)
 
 

@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs._errors import given, message_failed, send_reply
 from bot.cogs._ui import (
     GONE_TEXT,
     NO_PINGS,
@@ -36,8 +37,6 @@ FLOOD_REPLIES, FLOOD_WINDOW = 5, 60.0
 # Discord's per-channel rate limit never queues minutes of stale answers ahead of everyone else's.
 CHANNEL_REPLIES, CHANNEL_WINDOW = 10, 60.0
 STALE_AFTER = 60.0  # seconds after which an answer still waiting to be sent is dropped, not sent late
-RETRIED_BY_DISCORD_PY = frozenset({500, 502, 504, 524})  # discord.py retries these itself, several times
-SEND_RETRY_DELAY = 1.0
 BUSY_TEXT = ("Lots of questions in this channel right now, so I'm pausing here for a minute. "
              "`/ask` still works, or try me again shortly.")
 # /ask answers in one response when matching is done by then, else it defers first: Discord drops an
@@ -137,6 +136,12 @@ class Answering(commands.Cog):
         )
         if trigger is None:
             return
+        try:
+            await self._respond(message, trigger, referenced)
+        except Exception as error:  # the error policy: one log line; an apology if the member addressed us
+            await message_failed(message, error, apologise=trigger.kind != "passive")
+
+    async def _respond(self, message: discord.Message, trigger: Trigger, referenced: object) -> None:
         received = self.clock()
         if not self.flood.allow(message.author.id):
             log.info("flood limit: not answering user %s in channel %s", message.author.id, message.channel.id)
@@ -157,7 +162,7 @@ class Answering(commands.Cog):
         log.info("channel cap: not answering user %s in channel %s", message.author.id, channel_id)
         if self.cooldowns.ready(("busy", channel_id), CHANNEL_WINDOW):
             self.cooldowns.touch(("busy", channel_id))
-            await self._send_reply(message, content=BUSY_TEXT)
+            await send_reply(message, content=BUSY_TEXT)
         return False
 
     async def _follow_up(self, knowledge: GuildKnowledge, message: discord.Message, trigger: Trigger,
@@ -172,14 +177,14 @@ class Answering(commands.Cog):
             return False
         view = knowledge.view(entry_id)
         if view is None:  # retired or hidden since: gone for members, whatever the old answer showed
-            await self._send_reply(message, content=GONE_TEXT)
+            await send_reply(message, content=GONE_TEXT)
             return True
         if intent == "sources":
-            await self._send_reply(message, embed=sources_embed(view))
+            await send_reply(message, embed=sources_embed(view))
         elif intent == "more":
-            await self._send_reply(message, embed=more_embed(view))
+            await send_reply(message, embed=more_embed(view))
         else:
-            await self._send_reply(message, content=related_exercises_text(knowledge, view))
+            await send_reply(message, content=related_exercises_text(knowledge, view))
         self.bot.conversations.remember(message.author.id, message.channel.id, entry_id)
         return True
 
@@ -204,33 +209,10 @@ class Answering(commands.Cog):
             return
         guild_id = message.guild.id if message.guild else None
         content, embed, view = reply_parts(knowledge, reply, message.author.id)
-        if await self._send_reply(message, content=content, embed=embed, view=view):
+        if await send_reply(message, content=content, embed=embed, view=view):
             self._record_decision(reply, guild_id, channel_id)
             self._after_answer(reply, message.author.id, channel_id, passive)
         self._log(reply, message.guild, channel_id, trigger.kind, started)
-
-    async def _send_reply(self, message: discord.Message, **content) -> bool:
-        """Reply to a member's message, pinging nobody; whether it was sent.
-
-        A question deleted meanwhile is answered without the reply link. A server error discord.py does not
-        retry itself (a 503) is retried once. Whatever still fails is one WARNING line naming guild and
-        channel, never a traceback (members could otherwise fill the log with them at will)."""
-        reference = message.to_reference(fail_if_not_exists=False)
-        where = f"guild={message.guild.id if message.guild else None} channel={message.channel.id}"
-        for attempt in (1, 2):
-            try:
-                await message.channel.send(**content, reference=reference, allowed_mentions=NO_PINGS)
-                return True
-            except discord.Forbidden as refused:
-                log.warning("cannot answer in %s: %s", where, refused.text or refused.status)
-                return False
-            except discord.HTTPException as failed:
-                if attempt == 1 and failed.status >= 500 and failed.status not in RETRIED_BY_DISCORD_PY:
-                    await asyncio.sleep(SEND_RETRY_DELAY)
-                    continue
-                log.warning("could not answer in %s: Discord said %s %s", where, failed.status, failed.text)
-                return False
-        return False
 
     def _passive_allowed(self, user_id: int, channel_id: int) -> bool:
         settings = self.bot.settings
@@ -238,19 +220,20 @@ class Answering(commands.Cog):
                 and self.cooldowns.ready(("user", user_id), settings.user_cooldown))
 
     def _after_answer(self, reply: Reply, user_id: int, channel_id: int, passive: bool) -> None:
-        if reply.result.status != "answer":
+        entry_id = reply.result.entry
+        if reply.result.status != "answer" or entry_id is None:
             return
-        self.bot.conversations.remember(user_id, channel_id, reply.result.entry)
+        self.bot.conversations.remember(user_id, channel_id, entry_id)
         self.cooldowns.touch(("user", user_id))
         if passive:
             self.cooldowns.touch(("channel", channel_id))
-            self.cooldowns.touch(("entry", channel_id, reply.result.entry))
+            self.cooldowns.touch(("entry", channel_id, entry_id))
 
     # -- /ask -----------------------------------------------------------------------------------------
 
     @app_commands.command(name="ask", description="Ask an evidence-based question about training, bodies or myths")
     @app_commands.describe(question="e.g. will squats fix my hip dips?")
-    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 500]) -> None:
+    async def ask(self, interaction: discord.Interaction[MythBot], question: app_commands.Range[str, 1, 500]) -> None:
         started = time.perf_counter()
         guild = interaction.guild
         knowledge = knowledge_for(interaction)
@@ -264,12 +247,13 @@ class Answering(commands.Cog):
         # "no answer" or "did you mean" concerns only the asker: private, unless a deferral already made
         # the reply public.
         content, embed, view = reply_parts(knowledge, reply, interaction.user.id)
-        message = {"content": content, "embed": embed, "view": view or discord.utils.MISSING,
-                   "allowed_mentions": NO_PINGS}
         if interaction.response.is_done():
-            await interaction.followup.send(**message)
+            await interaction.followup.send(given(content), embed=given(embed), view=given(view),
+                                            allowed_mentions=NO_PINGS)
         else:
-            await interaction.response.send_message(**message, ephemeral=reply.result.status != "answer")
+            private = reply.result.status != "answer"
+            await interaction.response.send_message(content, embed=given(embed), view=given(view), ephemeral=private,
+                                                    allowed_mentions=NO_PINGS)
         self._record_decision(reply, interaction.guild_id, interaction.channel_id)
         self._after_answer(reply, interaction.user.id, interaction.channel_id or 0, passive=False)
         self._log(reply, guild, interaction.channel_id, "slash", started)
@@ -298,7 +282,7 @@ class Answering(commands.Cog):
                                      result.status, result.entry, result.score)
 
     @staticmethod
-    def _log(reply: Reply, guild, channel_id, via: str, started: float) -> None:
+    def _log(reply: Reply, guild: discord.Guild | None, channel_id: int | None, via: str, started: float) -> None:
         result = reply.result
         log.info("answer via=%s guild=%s channel=%s status=%s entry=%s score=%.1f latency_ms=%.1f", via,
                  guild.id if guild else None, channel_id, result.status, result.entry, result.score,

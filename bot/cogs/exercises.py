@@ -5,6 +5,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs._errors import guarded_autocomplete
 from bot.cogs._ui import NO_PINGS, Paginator, answer_view, exercise_embed, knowledge_for, paged_embeds
 from bot.discord_app import MythBot
 from bot.engine.schema import ExerciseEntry
@@ -44,11 +45,13 @@ class Exercises(commands.Cog):
             text = f"No exercise clearly matches “{discord.utils.escape_markdown(name)}”."
             if suggestions:
                 text += " Did you mean: " + ", ".join(f"**{s}**" for s in suggestions) + "?"
-            return await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            return
         await interaction.response.send_message(embed=exercise_embed(view), view=answer_view(view, []),
                                                 allowed_mentions=NO_PINGS)
 
     @exercise.autocomplete("name")
+    @guarded_autocomplete
     async def exercise_name(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         knowledge = knowledge_for(interaction)
         ranked = knowledge.titles(c.entry for c in knowledge.exercise_choices(current, limit=MAX_CHOICES))
@@ -70,11 +73,13 @@ class Exercises(commands.Cog):
             await interaction.response.send_message(embed=pages[0], ephemeral=True, allowed_mentions=NO_PINGS)
 
     @exercises.autocomplete("muscle")
+    @guarded_autocomplete
     async def muscle_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         exercises = knowledge_for(interaction).exercises()
         return matching_choices([m for e in exercises for m in (*e.muscles, *e.secondary_muscles)], current)
 
     @exercises.autocomplete("equipment")
+    @guarded_autocomplete
     async def equipment_choices(self, interaction: discord.Interaction,
                                 current: str) -> list[app_commands.Choice[str]]:
         return matching_choices([q for e in knowledge_for(interaction).exercises() for q in e.equipment], current)

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs._errors import guarded_autocomplete
 from bot.cogs._ui import GONE_TEXT, NO_PINGS, answer_embed, answer_view, knowledge_for
 from bot.discord_app import MythBot
 from bot.engine.schema import MythEntry
@@ -44,20 +45,22 @@ class Help(commands.Cog):
     async def myth(self, interaction: discord.Interaction, name: str | None = None) -> None:
         knowledge = knowledge_for(interaction)
         myths = knowledge.myths()
-        if not myths:
-            return await interaction.response.send_message("No myths are loaded.", ephemeral=True,
-                                                           allowed_mentions=NO_PINGS)
-        chosen = knowledge.entry(name) if name else random.choice(myths)
-        if name and knowledge.gone(name):
-            return await interaction.response.send_message(GONE_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
+        chosen = knowledge.entry(name) if name else random.choice(myths) if myths else None
         view = knowledge.view(chosen.id) if isinstance(chosen, MythEntry) else None
-        if view is None:
-            return await interaction.response.send_message("I don't know that myth; pick one from the list.",
-                                                           ephemeral=True, allowed_mentions=NO_PINGS)
-        await interaction.response.send_message(embed=answer_embed(view), view=answer_view(view, []),
-                                                allowed_mentions=NO_PINGS)
+        if view is not None:
+            await interaction.response.send_message(embed=answer_embed(view), view=answer_view(view, []),
+                                                    allowed_mentions=NO_PINGS)
+            return
+        if not myths:
+            text = "No myths are loaded."
+        elif name and knowledge.gone(name):
+            text = GONE_TEXT
+        else:
+            text = "I don't know that myth; pick one from the list."
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
     @myth.autocomplete("name")
+    @guarded_autocomplete
     async def myth_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         knowledge = knowledge_for(interaction)
         try:  # bounded work, still off the event loop: a server may have hundreds of myths
