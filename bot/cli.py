@@ -184,10 +184,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from bot.console import chat
-
-    settings = _settings(args)
-    return chat(_engine(settings), settings)
+    return chat_fallback(_settings(args))
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._errors import command_failed, custom_id_of, listener_failed
+from bot.cogs._errors import NO_PINGS, command_failed, custom_id_of, listener_failed
 from bot.engine.conversation import ConversationMemory
 from bot.engine.engine import Engine, GuildKnowledge
 from bot.engine.knowledge import validate_paths
@@ -82,7 +82,7 @@ class MythBot(commands.Bot):
                  **client_options: Any) -> None:
         client_options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(),
-                         allowed_mentions=discord.AllowedMentions.none(), help_command=None, tree_cls=MythTree,
+                         allowed_mentions=NO_PINGS, help_command=None, tree_cls=MythTree,
                          **client_options)
         self.settings = settings
         self.engine = engine
@@ -157,7 +157,7 @@ class MythBot(commands.Bot):
         if interaction.type is discord.InteractionType.component and not self.live_ui_owns(interaction):
             try:
                 await interaction.response.send_message(expired_text(custom_id_of(interaction)),
-                                                        ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+                                                        ephemeral=True, allowed_mentions=NO_PINGS)
             except discord.HTTPException as exc:  # e.g. answered meanwhile after all
                 log.info("could not say a button expired: %s", exc)
 

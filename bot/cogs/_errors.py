@@ -33,6 +33,7 @@ from discord import app_commands
 
 log = logging.getLogger("mythbot.errors")
 
+NO_PINGS = discord.AllowedMentions.none()  # every message the bot sends; `_ui` and the cogs use it from there
 APOLOGY = "Something went wrong on my side; it's been logged."
 _HANDLED = "mythbot:failure-handled"  # in Interaction.extras: this interaction's failure was logged and answered
 _NOTHING = r"(?!)"  # a template no custom_id matches: GuardedButton itself is never registered
@@ -82,10 +83,9 @@ async def interaction_failed(interaction: discord.Interaction[Any], error: BaseE
         return  # no message can answer an autocomplete: the member sees no suggestions
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(APOLOGY, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+            await interaction.followup.send(APOLOGY, ephemeral=True, allowed_mentions=NO_PINGS)
         else:
-            await interaction.response.send_message(APOLOGY, ephemeral=True,
-                                                    allowed_mentions=discord.AllowedMentions.none())
+            await interaction.response.send_message(APOLOGY, ephemeral=True, allowed_mentions=NO_PINGS)
     except discord.HTTPException as refused:  # expired, or Discord is failing too: the log line says enough
         log.warning("could not apologise for %s (%s): %s", what_failed(interaction), where(interaction), refused)
 
@@ -193,7 +193,7 @@ async def send_reply(message: discord.Message, *, content: str | None = None, em
     for attempt in (1, 2):
         try:
             await message.channel.send(content, embed=given(embed), view=given(view), reference=reference,
-                                       allowed_mentions=discord.AllowedMentions.none())
+                                       allowed_mentions=NO_PINGS)
             return True
         except discord.Forbidden as refused:
             log.warning("cannot answer in %s: %s", message_where(message), refused.text or refused.status)

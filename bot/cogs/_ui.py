@@ -1,24 +1,26 @@
 """Embeds, buttons and list pages shared by the cogs (the answer card, citations, pagers, `clip`,
-`NO_PINGS`). Buttons are DynamicItems whose custom_id carries what they need
-(`mythbot:<action>:<entry-id>`), so they keep working after a restart."""
+autocomplete `choices`; `NO_PINGS` lives in `_errors`, the lowest layer). Buttons are DynamicItems whose
+custom_id carries what they need (`mythbot:<action>:<entry-id>`), so they keep working after a restart."""
 
+import itertools
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Self
 
 import discord
+from discord import app_commands
 
-from bot.cogs._errors import GuardedButton, GuardedView
+from bot.cogs._errors import NO_PINGS, GuardedButton, GuardedView
 from bot.discord_app import MythBot
 from bot.engine.engine import GuildKnowledge, Reply
 from bot.engine.render import EntryView
 
 log = logging.getLogger(__name__)
 
-NO_PINGS = discord.AllowedMentions.none()
 EMBED_TITLE_MAX, EMBED_DESCRIPTION_MAX, FIELD_MAX, EMBED_TOTAL_MAX = 256, 4096, 1024, 6000
 CUSTOM_ID_MAX = 100
+MAX_CHOICES, CHOICE_MAX = 25, 100  # autocomplete: suggestions, and characters of each name and value
 SAFETY_FIELD = "⚠️ Safety"
 ENTRY = r"(?P<entry>[a-z0-9]+(?:-[a-z0-9]+)*)"
 VERDICT_COLOURS = {
@@ -37,6 +39,12 @@ NO_ANSWER_TEXT = (
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def choices(pairs: Iterable[tuple[str, str]]) -> list[app_commands.Choice[str]]:
+    """Autocomplete suggestions from (value, name) pairs, best first, within Discord's limits."""
+    return [app_commands.Choice(name=clip(name, CHOICE_MAX), value=value[:CHOICE_MAX])
+            for value, name in itertools.islice(pairs, MAX_CHOICES)]
 
 
 def bulleted(items: tuple[str, ...], numbered: bool = False) -> str:

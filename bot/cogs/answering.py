@@ -11,10 +11,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._errors import given, message_failed, send_reply
+from bot.cogs._errors import NO_PINGS, given, message_failed, send_reply
 from bot.cogs._ui import (
     GONE_TEXT,
-    NO_PINGS,
     knowledge_for,
     more_embed,
     related_exercises_text,

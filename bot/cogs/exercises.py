@@ -5,13 +5,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._errors import guarded_autocomplete
-from bot.cogs._ui import NO_PINGS, Paginator, answer_view, exercise_embed, knowledge_for, paged_embeds
+from bot.cogs._errors import NO_PINGS, guarded_autocomplete
+from bot.cogs._ui import (
+    MAX_CHOICES,
+    Paginator,
+    answer_view,
+    choices,
+    exercise_embed,
+    knowledge_for,
+    paged_embeds,
+)
 from bot.discord_app import MythBot
 from bot.engine.schema import ExerciseEntry
-
-CHOICE_NAME_MAX = 100
-MAX_CHOICES = 25
 
 
 def filter_exercises(exercises: list[ExerciseEntry], muscle: str | None, equipment: str | None) -> list[ExerciseEntry]:
@@ -26,8 +31,7 @@ def distinct(values: list[str]) -> list[str]:
 
 
 def matching_choices(values: list[str], typed: str) -> list[app_commands.Choice[str]]:
-    return [app_commands.Choice(name=v[:CHOICE_NAME_MAX], value=v[:CHOICE_NAME_MAX])
-            for v in distinct(values) if typed.casefold() in v.casefold()][:MAX_CHOICES]
+    return choices((v, v) for v in distinct(values) if typed.casefold() in v.casefold())
 
 
 class Exercises(commands.Cog):
@@ -54,8 +58,7 @@ class Exercises(commands.Cog):
     @guarded_autocomplete
     async def exercise_name(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         knowledge = knowledge_for(interaction)
-        ranked = knowledge.titles(c.entry for c in knowledge.exercise_choices(current, limit=MAX_CHOICES))
-        return [app_commands.Choice(name=title[:CHOICE_NAME_MAX], value=entry_id) for entry_id, title in ranked]
+        return choices(knowledge.titles(c.entry for c in knowledge.exercise_choices(current, limit=MAX_CHOICES)))
 
     @app_commands.command(name="exercises", description="Browse exercises by muscle or equipment")
     @app_commands.describe(muscle="e.g. glute medius", equipment="e.g. band, cable, none")

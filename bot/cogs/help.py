@@ -8,15 +8,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._errors import guarded_autocomplete
-from bot.cogs._ui import GONE_TEXT, NO_PINGS, answer_embed, answer_view, knowledge_for
+from bot.cogs._errors import NO_PINGS, guarded_autocomplete
+from bot.cogs._ui import GONE_TEXT, MAX_CHOICES, answer_embed, answer_view, choices, knowledge_for
 from bot.discord_app import MythBot
 from bot.engine.schema import MythEntry
 
 log = logging.getLogger("mythbot.help")
 
-MAX_CHOICES = 25
-CHOICE_NAME_MAX = 100
 AUTOCOMPLETE_SECONDS = 2.0  # Discord drops autocomplete answers after 3 s; better no suggestions than none late
 
 HELP_TEXT = """\
@@ -69,7 +67,7 @@ class Help(commands.Cog):
         except TimeoutError:
             log.info("myth autocomplete: matching is busy, no suggestions this time")
             return []
-        return [app_commands.Choice(name=title[:CHOICE_NAME_MAX], value=entry_id) for entry_id, title in found]
+        return choices(found)
 
 
 async def setup(bot: MythBot) -> None:

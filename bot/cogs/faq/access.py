@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 import discord
 from discord.ext import commands
 
-from bot.cogs._ui import NO_PINGS
+from bot.cogs._errors import NO_PINGS
 from bot.faq.service import FaqService
 from bot.storage.base import Actor
 

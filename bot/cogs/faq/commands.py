@@ -9,8 +9,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._errors import custom_id_of, given, guarded_autocomplete
-from bot.cogs._ui import NO_PINGS, clip
+from bot.cogs._errors import NO_PINGS, custom_id_of, given, guarded_autocomplete
+from bot.cogs._ui import choices
 from bot.cogs.faq import views
 from bot.cogs.faq.access import (
     COG_NAME,
@@ -26,7 +26,6 @@ from bot.faq.drafts import Draft
 from bot.faq.service import FaqService, GapReport, Listing, Outcome, Purpose
 from bot.storage.base import Actor
 
-CHOICE_NAME_MAX = 100
 Action = Callable[[int, Actor, str], Awaitable[Outcome]]  # guild, who, entry id
 
 
@@ -40,8 +39,7 @@ def _entry_option(purpose: Purpose) -> Complete:
         if not interaction_may_moderate(interaction, host.moderator_role_ids):
             return []
         found = host.service.choices(guild_of(interaction), purpose, current)
-        return [app_commands.Choice(name=clip(f"{title} ({entry_id})", CHOICE_NAME_MAX), value=entry_id)
-                for entry_id, title in found]
+        return choices((entry_id, f"{title} ({entry_id})") for entry_id, title in found)
 
     return complete
 

@@ -8,8 +8,8 @@ from typing import Any, Self
 
 import discord
 
-from bot.cogs._errors import GuardedButton, given
-from bot.cogs._ui import FIELD_MAX, NO_PINGS, PAGERS, answer_embed, clip, fit, page_buttons, page_embed
+from bot.cogs._errors import NO_PINGS, GuardedButton, given
+from bot.cogs._ui import FIELD_MAX, PAGERS, answer_embed, clip, fit, page_buttons, page_embed
 from bot.cogs.faq.access import actor_of, guild_of, host_of, refuse_unless_moderator
 from bot.faq.service import Card, GapReport, Outcome, Page, Prompt, as_listing
 from bot.storage.base import Revision
