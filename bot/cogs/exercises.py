@@ -7,6 +7,7 @@ from discord.ext import commands
 
 from bot.cogs._errors import NO_PINGS, guarded_autocomplete
 from bot.cogs._ui import (
+    GONE_TEXT,
     MAX_CHOICES,
     Paginator,
     answer_view,
@@ -44,6 +45,9 @@ class Exercises(commands.Cog):
         knowledge = knowledge_for(interaction)
         found = knowledge.find_exercise(name)
         view = knowledge.view(found.id) if found else None
+        if view is None and knowledge.gone(name.strip().lower()):  # picked from suggestions shown before
+            await interaction.response.send_message(GONE_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
+            return
         if view is None:
             suggestions = knowledge.exercise_suggestions(name)
             text = f"No exercise clearly matches “{discord.utils.escape_markdown(name)}”."

@@ -117,7 +117,9 @@ async def test_what_a_server_hides_no_member_command_button_or_follow_up_shows(f
     assert HIDDEN_MYTH not in await bob.suggestions("myth", "name", "")
     # /exercise, /exercises and their autocompletes
     shown = await bob.slash("exercise", {"name": HIDDEN_EXERCISE})
-    assert shown.ephemeral and shown.embeds == [] and "Clamshell" not in shown.content
+    assert shown.ephemeral and shown.embeds == [] and shown.content == GONE_TEXT
+    typed = await bob.slash("exercise", {"name": "clamshel"})
+    assert typed.embeds == [] and "Clamshell" not in typed.content
     assert HIDDEN_EXERCISE not in await bob.suggestions("exercise", "name", "clam")
     listed = await bob.slash("exercises")
     assert "Clamshell" not in str(listed.embeds) and "Hip thrust" in str(listed.embeds)
