@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import BinaryIO
@@ -22,6 +22,7 @@ from bot.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from bot.storage.db_commands import add_db_commands
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+Handler = Callable[[argparse.Namespace], int]  # a command: its parsed arguments in, the exit code out
 
 
 class CommandError(Exception):
@@ -62,8 +63,8 @@ def _print_json(data: object) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    engine = _engine(_settings(args))
-    reply = engine.ask(args.question)
+    knowledge = _engine(_settings(args)).for_guild(None)
+    reply = knowledge.ask(args.question)
     if args.json:
         data = reply.result.to_dict()
         data["answer"] = reply.view.body if reply.view else None
@@ -73,7 +74,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return EXIT_OK
     from bot.console import describe_reply
 
-    print(describe_reply(engine, reply))
+    print(describe_reply(knowledge, reply))
     return EXIT_OK
 
 
@@ -131,16 +132,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_exercise(args: argparse.Namespace) -> int:
-    engine = _engine(_settings(args))
-    exercise = engine.find_exercise(args.name)
+    knowledge = _engine(_settings(args)).for_guild(None)
+    exercise = knowledge.find_exercise(args.name)
     if exercise is None:
-        suggestions = [engine.kb.entries[c.entry].title for c in engine.exercise_choices(args.name, limit=5)]
+        suggestions = knowledge.exercise_suggestions(args.name)
         if args.json:
             _print_json({"name": args.name, "exercise": None, "suggestions": suggestions})
         else:
             print(f"No exercise clearly matches {args.name!r}. Did you mean: {', '.join(suggestions)}?")
         return EXIT_PROBLEMS
-    view = engine.view(exercise.id)
+    view = knowledge.view(exercise.id)
     assert view is not None
     print(json.dumps(view.to_dict(), ensure_ascii=False) if args.json else as_text(view))
     return EXIT_OK
@@ -187,10 +188,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from bot.console import chat
-
-    settings = _settings(args)
-    return chat(_engine(settings), settings)
+    return chat_fallback(_settings(args))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -243,7 +241,7 @@ def package_version() -> str:
         pass
     try:
         with (PROJECT_ROOT / "pyproject.toml").open("rb") as file:
-            return tomllib.load(file)["project"]["version"]
+            return str(tomllib.load(file)["project"]["version"])
     except (OSError, tomllib.TOMLDecodeError, KeyError):
         return "unknown"
 
@@ -259,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+    def command(name: str, handler: Handler | None, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
         p.set_defaults(handler=handler)
         return p
@@ -300,8 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
     try:
-        return args.handler(args)
+        return handler(args)
     except CommandError as exc:
         print(f"mythbot: {exc}", file=sys.stderr)
         return exc.code

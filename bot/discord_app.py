@@ -7,15 +7,17 @@ import re
 import signal
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs._errors import NO_PINGS, command_failed, custom_id_of, listener_failed
 from bot.engine.conversation import ConversationMemory
-from bot.engine.engine import Engine
+from bot.engine.engine import Engine, GuildKnowledge
 from bot.engine.knowledge import validate_paths
 from bot.engine.yamlsafe import Problem
 from bot.engine_setup import build_engine
@@ -61,6 +63,14 @@ def intents() -> discord.Intents:
 MAX_RATELIMIT_WAIT = 30.0
 
 
+class MythTree(app_commands.CommandTree["MythBot"]):
+    """The slash commands, under the error policy (`bot.cogs._errors`)."""
+
+    async def on_error(self, interaction: discord.Interaction["MythBot"], error: app_commands.AppCommandError, /
+                       ) -> None:
+        await command_failed(interaction, error)
+
+
 class MythBot(commands.Bot):
     """The bot: settings, the engine it answers with, and storage behind its two interfaces.
 
@@ -72,10 +82,11 @@ class MythBot(commands.Bot):
     records: RecordStore
 
     def __init__(self, settings: Settings, engine: Engine, *, storage: Storage | None = None,
-                 **client_options: object) -> None:
+                 **client_options: Any) -> None:
         client_options.setdefault("max_ratelimit_timeout", MAX_RATELIMIT_WAIT)
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(),
-                         allowed_mentions=discord.AllowedMentions.none(), help_command=None, **client_options)
+                         allowed_mentions=NO_PINGS, help_command=None, tree_cls=MythTree,
+                         **client_options)
         self.settings = settings
         self.engine = engine
         self._storage = storage
@@ -84,6 +95,19 @@ class MythBot(commands.Bot):
         self.knowledge_bus: KnowledgeBus | None = None  # PostgreSQL: reloads reach the other processes
         self.conversations = ConversationMemory(ttl=settings.conversation_ttl)
         self.workers = Workers()
+
+    @staticmethod
+    def of(interaction: discord.Interaction[Any]) -> "MythBot":
+        """The bot an interaction reached: how buttons, forms and autocompletes get the services."""
+        client = interaction.client
+        if not isinstance(client, MythBot):
+            raise TypeError(f"an interaction reached a {type(client).__name__}, not a MythBot: "
+                            "Mythbot's buttons and commands need its engine and storage")
+        return client
+
+    def knowledge_for(self, guild_id: int | None) -> GuildKnowledge:
+        """What members of this server (None: a DM) are shown: every member-facing reply reads entries here."""
+        return self.engine.for_guild(self.faq.scope_for(guild_id))
 
     async def open_storage(self) -> None:
         """Open both stores (files, or the database of `MYTHBOT_DATABASE_URL`) and load every server's entries.
@@ -127,23 +151,27 @@ class MythBot(commands.Bot):
     async def on_message(self, message: discord.Message) -> None:
         """Text commands are not used; the answering cog listens to messages itself."""
 
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """A listener failed (discord.py calls this inside its `except`): the error policy, not its default."""
+        await listener_failed(event_method, args, sys.exc_info()[1])
+
+    async def on_interaction(self, interaction: discord.Interaction["MythBot"]) -> None:
         """A button no live view owns (the bot restarted, or the view timed out) says it expired."""
         if interaction.type is discord.InteractionType.component and not self.live_ui_owns(interaction):
             try:
-                await interaction.response.send_message(expired_text((interaction.data or {}).get("custom_id", "")),
-                                                        ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+                await interaction.response.send_message(expired_text(custom_id_of(interaction)),
+                                                        ephemeral=True, allowed_mentions=NO_PINGS)
             except discord.HTTPException as exc:  # e.g. answered meanwhile after all
                 log.info("could not say a button expired: %s", exc)
 
-    def live_ui_owns(self, interaction: discord.Interaction) -> bool:
+    def live_ui_owns(self, interaction: discord.Interaction["MythBot"]) -> bool:
         """Whether a live view, modal or persistent (dynamic) button of this process handles `interaction`;
         discord.py drops the others silently and the member sees "This interaction failed".
 
         discord.py 2.7 has no public way to ask, so this reads its view store the way
         `ViewStore.dispatch_view` and `dispatch_modal` do (the tests pin discord.py and prove it)."""
-        data = interaction.data or {}
-        custom_id = str(data.get("custom_id", ""))
+        data: Mapping[str, object] = interaction.data or {}
+        custom_id = custom_id_of(interaction)
         try:
             store = self._connection._view_store
             if interaction.type is discord.InteractionType.modal_submit:

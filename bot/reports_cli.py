@@ -11,9 +11,10 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.engine.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 from bot.settings import Settings, SettingsError, load_settings
@@ -128,7 +129,7 @@ def _unknown(guild_id: int, settings: Settings, url: str | None) -> ReportError:
                        "taught phrasings or records); check the id and where the bot keeps its data")
 
 
-def _run(work: Callable[[], Awaitable[int]], url: str | None) -> int:
+def _run(work: Callable[[], Coroutine[Any, Any, int]], url: str | None) -> int:
     """Run one command; report a storage, database, knowledge or file failure as one line on stderr."""
     failures: tuple[type[Exception], ...] = (ReportError, StorageError)
     if url:
@@ -181,7 +182,7 @@ def write_output(path: Path, data: bytes) -> None:
 # --- mythbot stats -------------------------------------------------------------------------------------------
 
 
-def stats_json(guild_id: int, stats: Stats) -> dict:
+def stats_json(guild_id: int, stats: Stats) -> dict[str, object]:
     """The figures as JSON: every day of the window oldest first, the top entries and votes ranked."""
     return {
         "guild": guild_id,
@@ -309,6 +310,16 @@ def _add_database_url(parser: argparse.ArgumentParser) -> None:
                         help=f"read PostgreSQL instead of the data dir (default: {DATABASE_URL_ENV})")
 
 
+def usage_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """The handler of a command that needs a subcommand: its help on stderr, exit 2."""
+
+    def usage(_args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return 2
+
+    return usage
+
+
 def add_report_commands(command: Callable[..., argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     """Register `stats` and `gaps export`; `command(name, handler, help)` is `cli.build_parser`'s own."""
     p = command("stats", cmd_stats, STATS_HELP)
@@ -324,7 +335,7 @@ def add_report_commands(command: Callable[..., argparse.ArgumentParser], common:
     _add_database_url(p)
 
     gaps = command("gaps", None, GAPS_HELP)
-    gaps.set_defaults(handler=lambda _args: gaps.print_help(sys.stderr) or 2)
+    gaps.set_defaults(handler=usage_of(gaps))
     sub = gaps.add_subparsers(dest="gaps_command", metavar="COMMAND")
     p = sub.add_parser("export", parents=[common], help=EXPORT_HELP,
                        description=EXPORT_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)

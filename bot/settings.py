@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -190,12 +190,12 @@ def _are(ids: Sequence[int]) -> str:
     return f"{_shards(ids)} {'is' if len(ids) == 1 else 'are'}"
 
 
-def _variable(loc: tuple) -> str:
+def _variable(loc: tuple[str | int, ...]) -> str:
     name = str(loc[0]) if loc else "?"
     return "DISCORD_TOKEN" if name == "discord_token" else f"MYTHBOT_{name.upper()}"
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings, raising `SettingsError` with one line per bad variable (values not echoed)."""
     try:
         return Settings(**overrides)

@@ -13,7 +13,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # matplotlib is imported only when a picture is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 Status = Literal["answer", "clarify", "none"]
 STATUSES: tuple[str, ...] = ("answer", "clarify", "none")
@@ -297,7 +301,7 @@ def render_png(stats: Stats, *, width_px: int = 1200, height_px: int = 900) -> b
     return buffer.getvalue()
 
 
-def draw(stats: Stats, *, width_px: int = 1200, height_px: int = 900):
+def draw(stats: Stats, *, width_px: int = 1200, height_px: int = 900) -> "Figure":
     """The matplotlib Figure behind `render_png`, for other formats or a closer look."""
     for name, value in (("width_px", width_px), ("height_px", height_px)):
         if isinstance(value, bool) or not isinstance(value, int) or not MIN_PX <= value <= MAX_PX:
@@ -324,7 +328,7 @@ def _summary(stats: Stats) -> str:
             f"{stats.not_helpful} not helpful votes")
 
 
-def _draw_days(ax, stats: Stats, max_ticks: int) -> None:
+def _draw_days(ax: "Axes", stats: Stats, max_ticks: int) -> None:
     ax.set_title("Questions per day", loc="left", fontsize=12)
     if not stats.total:
         _say_empty(ax, "No questions yet in this window")
@@ -352,7 +356,7 @@ def _draw_days(ax, stats: Stats, max_ticks: int) -> None:
     _tidy(ax)
 
 
-def _draw_top_entries(ax, stats: Stats) -> None:
+def _draw_top_entries(ax: "Axes", stats: Stats) -> None:
     ax.set_title("Most asked entries", loc="left", fontsize=12)
     if not stats.top_entries:
         _say_empty(ax, "No answered questions yet")
@@ -370,7 +374,7 @@ def _draw_top_entries(ax, stats: Stats) -> None:
     _tidy(ax)
 
 
-def _draw_votes(ax, stats: Stats) -> None:
+def _draw_votes(ax: "Axes", stats: Stats) -> None:
     ax.set_title("Votes per entry", loc="left", fontsize=12)
     if not stats.votes:
         _say_empty(ax, "No votes yet")
@@ -393,7 +397,7 @@ def _draw_votes(ax, stats: Stats) -> None:
     _tidy(ax)
 
 
-def _say_empty(ax, message: str) -> None:
+def _say_empty(ax: "Axes", message: str) -> None:
     ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=13, color="#555555", transform=ax.transAxes)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -401,7 +405,7 @@ def _say_empty(ax, message: str) -> None:
         spine.set_color("#cccccc")
 
 
-def _tidy(ax) -> None:
+def _tidy(ax: "Axes") -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 

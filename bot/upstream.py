@@ -142,7 +142,7 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)  # list items indented under their key, as in knowledge/
 
 
-class _Ids(list):
+class _Ids(list[int]):
     """Server ids, written on one line."""
 
 
@@ -150,9 +150,9 @@ _Dumper.add_representer(_Ids, lambda dumper, ids: dumper.represent_sequence("tag
                                                                              flow_style=True))
 
 
-def patch_data(patch: Patch, kb: KnowledgeBase) -> dict:
+def patch_data(patch: Patch, kb: KnowledgeBase) -> dict[str, object]:
     """The patch as plain data: what `patch_yaml` writes."""
-    files: dict[str, dict[str, dict]] = {}
+    files: dict[str, dict[str, dict[str, object]]] = {}
     for entry_id in sorted(patch.proposals, key=lambda eid: (kb.origins[eid].file, kb.origins[eid].line)):
         proposals, origin = patch.proposals[entry_id], kb.origins[entry_id]
         files.setdefault(origin.file, {})[entry_id] = {
@@ -161,7 +161,7 @@ def patch_data(patch: Patch, kb: KnowledgeBase) -> dict:
             "questions": [p.text for p in proposals],
             "servers": {p.text: len(p.guilds) for p in proposals},
         }
-    data: dict = {"phrasings": patch.phrasings, "guilds": patch.per_guild(), "files": files}
+    data: dict[str, object] = {"phrasings": patch.phrasings, "guilds": patch.per_guild(), "files": files}
     if patch.disputed:
         data["disputed"] = [{"question": d.text, "entries": {eid: _Ids(guilds) for eid, guilds in d.entries.items()}}
                             for d in patch.disputed]

@@ -27,7 +27,7 @@ class Workers:
         self._reports = ThreadPoolExecutor(1, thread_name_prefix="mythbot-report")
         self._questions = asyncio.Semaphore(max_questions)
         self.record_timeout = record_timeout
-        self._pending: set[asyncio.Task] = set()
+        self._pending: set[asyncio.Task[Any]] = set()
 
     async def match(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run matching work in the matching pool, waiting for a slot when too many are in flight."""

@@ -1,20 +1,26 @@
 """Embeds, buttons and list pages shared by the cogs (the answer card, citations, pagers, `clip`,
-`NO_PINGS`). Buttons are DynamicItems whose custom_id carries what they need
-(`mythbot:<action>:<entry-id>`), so they keep working after a restart."""
+autocomplete `choices`; `NO_PINGS` lives in `_errors`, the lowest layer). Buttons are DynamicItems whose
+custom_id carries what they need (`mythbot:<action>:<entry-id>`), so they keep working after a restart."""
 
+import itertools
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Self
 
 import discord
+from discord import app_commands
 
-from bot.engine.engine import Engine, Scope
+from bot.cogs._errors import NO_PINGS, GuardedButton, GuardedView
+from bot.discord_app import MythBot
+from bot.engine.engine import GuildKnowledge, Reply
 from bot.engine.render import EntryView
 
 log = logging.getLogger(__name__)
 
-NO_PINGS = discord.AllowedMentions.none()
 EMBED_TITLE_MAX, EMBED_DESCRIPTION_MAX, FIELD_MAX, EMBED_TOTAL_MAX = 256, 4096, 1024, 6000
 CUSTOM_ID_MAX = 100
+MAX_CHOICES, CHOICE_MAX = 25, 100  # autocomplete: suggestions, and characters of each name and value
 SAFETY_FIELD = "⚠️ Safety"
 ENTRY = r"(?P<entry>[a-z0-9]+(?:-[a-z0-9]+)*)"
 VERDICT_COLOURS = {
@@ -33,6 +39,12 @@ NO_ANSWER_TEXT = (
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def choices(pairs: Iterable[tuple[str, str]]) -> list[app_commands.Choice[str]]:
+    """Autocomplete suggestions from (value, name) pairs, best first, within Discord's limits."""
+    return [app_commands.Choice(name=clip(name, CHOICE_MAX), value=value[:CHOICE_MAX])
+            for value, name in itertools.islice(pairs, MAX_CHOICES)]
 
 
 def bulleted(items: tuple[str, ...], numbered: bool = False) -> str:
@@ -128,43 +140,55 @@ def more_embed(view: EntryView) -> discord.Embed:
                          colour=discord.Colour.blurple())
 
 
-def related_exercises_text(engine: Engine, view: EntryView, scope: Scope | None) -> str:
-    names = [title for rid, title in view.related if (e := engine.entry(rid, scope)) and e.kind == "exercise"]
+def related_exercises_text(knowledge: GuildKnowledge, view: EntryView) -> str:
+    names = knowledge.related_exercises(view)
     if not names:
         return "This topic has no linked exercises; try `/exercises` to browse them all."
     return "Exercises for this: " + ", ".join(f"**{name}**" for name in names) + ". Use `/exercise` for how-tos."
 
 
-def _scope_of(interaction: discord.Interaction) -> Scope | None:
-    return interaction.client.faq.scope_for(interaction.guild_id)  # type: ignore[attr-defined]
+Drawn = tuple[str | None, discord.Embed | None, discord.ui.View | None]  # content, embed, buttons
 
 
-def _view_for(interaction: discord.Interaction, entry_id: str) -> EntryView | None:
-    return interaction.client.engine.view(entry_id, _scope_of(interaction))  # type: ignore[attr-defined]
+def reply_parts(knowledge: GuildKnowledge, reply: Reply, asker_id: int) -> Drawn:
+    """How a member sees what the engine decided: the answer card, "did you mean" buttons, or no answer."""
+    result = reply.result
+    if result.status == "answer" and reply.view is not None:
+        return None, answer_embed(reply.view), answer_view(reply.view, [alt.entry for alt in result.alternatives])
+    if result.status == "clarify":
+        return "Did you mean one of these?", None, pick_view(knowledge.did_you_mean(result), asker_id)
+    return NO_ANSWER_TEXT, None, None
 
 
-async def _gone(interaction: discord.Interaction) -> None:
+def knowledge_for(interaction: discord.Interaction[Any]) -> GuildKnowledge:
+    """What the member behind this interaction may be shown: their server's view of the knowledge."""
+    return MythBot.of(interaction).knowledge_for(interaction.guild_id)
+
+
+async def _gone(interaction: discord.Interaction[Any]) -> None:
     await interaction.response.send_message(GONE_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:src:{ENTRY}"):
+class SourcesButton(GuardedButton, template=rf"mythbot:src:{ENTRY}"):
     def __init__(self, entry_id: str) -> None:
         super().__init__(discord.ui.Button(label="Sources", emoji="📚", style=discord.ButtonStyle.secondary,
                                            custom_id=f"mythbot:src:{entry_id}"))
         self.entry_id = entry_id
 
     @classmethod
-    async def from_custom_id(cls, interaction, item, match):
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> Self:
         return cls(match["entry"])
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        view = _view_for(interaction, self.entry_id)
+    async def clicked(self, interaction: discord.Interaction[Any], /) -> None:
+        view = knowledge_for(interaction).view(self.entry_id)
         if view is None:
-            return await _gone(interaction)
+            await _gone(interaction)
+            return
         await interaction.response.send_message(embed=sources_embed(view), ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-class NotWhatIAskedButton(discord.ui.DynamicItem[discord.ui.Button],
+class NotWhatIAskedButton(GuardedButton,
                           template=r"mythbot:alt:(?P<ids>[a-z0-9,-]*)"):
     def __init__(self, alternative_ids: list[str]) -> None:
         ids = ""
@@ -178,21 +202,22 @@ class NotWhatIAskedButton(discord.ui.DynamicItem[discord.ui.Button],
         self.alternative_ids = [i for i in ids.split(",") if i]
 
     @classmethod
-    async def from_custom_id(cls, interaction, item, match):
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> Self:
         return cls(match["ids"].split(","))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        engine, scope = interaction.client.engine, _scope_of(interaction)  # type: ignore[attr-defined]
-        options = [(eid, e.title) for eid in self.alternative_ids if (e := engine.entry(eid, scope))]
+    async def clicked(self, interaction: discord.Interaction[Any], /) -> None:
+        options = knowledge_for(interaction).titles(self.alternative_ids)
         if not options:
             text = "I have nothing closer, sorry. Try rephrasing with `/ask`, or browse with `/myth`."
-            return await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            return
         await interaction.response.send_message("Did you mean one of these?",
                                                 view=pick_view(options, interaction.user.id),
                                                 ephemeral=True, allowed_mentions=NO_PINGS)
 
 
-class PickButton(discord.ui.DynamicItem[discord.ui.Button],
+class PickButton(GuardedButton,
                  template=rf"mythbot:pick:{ENTRY}(?::(?P<asker>[0-9]{{1,20}}))?"):
     """Shows the chosen entry in place of the message it sits on (a 'did you mean' or a list). Only the member
     who asked may pick: their id rides in the custom_id (`mythbot:pick:<entry>:<asker>`, at most 98
@@ -206,24 +231,29 @@ class PickButton(discord.ui.DynamicItem[discord.ui.Button],
         self.asker_id = asker_id
 
     @classmethod
-    async def from_custom_id(cls, interaction, item, match):
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> Self:
         return cls(match["entry"], asker_id=int(match["asker"]) if match["asker"] else None)
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if self.asker_id is not None and interaction.user.id != self.asker_id:
-            return await interaction.response.send_message(
-                "Only the member who asked can pick one of these; ask me yourself with `/ask`.", ephemeral=True,
-                allowed_mentions=NO_PINGS)
-        view = _view_for(interaction, self.entry_id)
+    async def allowed(self, interaction: discord.Interaction[Any], /) -> bool:
+        if self.asker_id is None or interaction.user.id == self.asker_id:
+            return True
+        await interaction.response.send_message(
+            "Only the member who asked can pick one of these; ask me yourself with `/ask`.", ephemeral=True,
+            allowed_mentions=NO_PINGS)
+        return False
+
+    async def clicked(self, interaction: discord.Interaction[Any], /) -> None:
+        view = knowledge_for(interaction).view(self.entry_id)
         if view is None:
-            return await _gone(interaction)
+            await _gone(interaction)
+            return
         await interaction.response.edit_message(content=None, embed=answer_embed(view), view=answer_view(view, []),
                                                 allowed_mentions=NO_PINGS)
-        interaction.client.conversations.remember(  # type: ignore[attr-defined]
-            interaction.user.id, interaction.channel_id or 0, view.id)
+        MythBot.of(interaction).conversations.remember(interaction.user.id, interaction.channel_id or 0, view.id)
 
 
-class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:vote:(?P<helpful>[01]):{ENTRY}"):
+class VoteButton(GuardedButton, template=rf"mythbot:vote:(?P<helpful>[01]):{ENTRY}"):
     def __init__(self, entry_id: str, helpful: bool) -> None:
         super().__init__(discord.ui.Button(
             emoji="👍" if helpful else "👎", style=discord.ButtonStyle.secondary,
@@ -232,16 +262,17 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:
         self.helpful = helpful
 
     @classmethod
-    async def from_custom_id(cls, interaction, item, match):
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> Self:
         return cls(match["entry"], match["helpful"] == "1")
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        bot = interaction.client
+    async def clicked(self, interaction: discord.Interaction[Any], /) -> None:
+        bot = MythBot.of(interaction)
         message_id = interaction.message.id if interaction.message else interaction.id
-        # Off the event loop and bounded by the workers' record timeout, well within Discord's 3 s.
-        first = await bot.workers.record(  # type: ignore[attr-defined]
-            "feedback", bot.records.record_feedback, interaction.guild_id,  # type: ignore[attr-defined]
-            message_id, interaction.user.id, entry_id=self.entry_id, helpful=self.helpful)
+        # Recorded here, where the member decided; off the event loop and bounded by the workers' record
+        # timeout, well within Discord's 3 s.
+        first = await bot.workers.record("feedback", bot.records.record_feedback, interaction.guild_id, message_id,
+                                         interaction.user.id, entry_id=self.entry_id, helpful=self.helpful)
         if first is None:
             thanks = "Thanks! I couldn't save your vote just now, sorry; please try again later."
         else:
@@ -252,12 +283,12 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"mythbot:
 # Lists that page through buttons surviving restarts: the page rides in the custom_id
 # (`mythbot:<pager>:list:<which>:<page>:<prev|next>`) and the feature owning the list registers how to turn
 # to a page (answering the interaction itself), e.g. `PAGERS["faq"]` for `/faq list`.
-PageTurner = Callable[[discord.Interaction, str, int], Awaitable[None]]
+PageTurner = Callable[[discord.Interaction[Any], str, int], Awaitable[None]]
 PAGERS: dict[str, PageTurner] = {}
 EXPIRED_LIST_TEXT = "This list expired (the bot restarted, or it sat unused): run the command again."
 
 
-class PageButton(discord.ui.DynamicItem[discord.ui.Button],
+class PageButton(GuardedButton,
                  template=r"mythbot:(?P<pager>[a-z]+):list:(?P<which>[a-z]+):(?P<page>\d{1,5}):(?P<direction>prev|next)"):
     """Previous/Next of a list whose page to show is in the custom_id; no state is kept."""
 
@@ -268,13 +299,15 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button],
         self.pager, self.which, self.page = pager, which, page
 
     @classmethod
-    async def from_custom_id(cls, interaction, item, match):
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> Self:
         return cls(match["pager"], match["which"], int(match["page"]), match["direction"])
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def clicked(self, interaction: discord.Interaction[Any], /) -> None:
         turn = PAGERS.get(self.pager)
         if turn is None:
-            return await interaction.response.send_message(EXPIRED_LIST_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
+            await interaction.response.send_message(EXPIRED_LIST_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
+            return
         await turn(interaction, self.which, self.page)
 
 
@@ -318,7 +351,7 @@ def pick_view(options: list[tuple[str, str]], asker_id: int) -> discord.ui.View:
     return buttons
 
 
-class Paginator(discord.ui.View):
+class Paginator(GuardedView):
     """Pages of embeds with Previous/Next; only the member who asked can turn them."""
 
     def __init__(self, pages: list[discord.Embed], owner_id: int, timeout: float = 300) -> None:
@@ -332,24 +365,24 @@ class Paginator(discord.ui.View):
         self.previous.disabled = self.index == 0
         self.next.disabled = self.index >= len(self.pages) - 1
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         if interaction.user.id != self.owner_id:
             await interaction.response.send_message("Only the member who asked can turn these pages.",
                                                     ephemeral=True, allowed_mentions=NO_PINGS)
             return False
         return True
 
-    async def _show(self, interaction: discord.Interaction, step: int) -> None:
+    async def _show(self, interaction: discord.Interaction[Any], step: int) -> None:
         self.index = max(0, min(len(self.pages) - 1, self.index + step))
         self._sync_buttons()
         await interaction.response.edit_message(embed=self.pages[self.index], view=self, allowed_mentions=NO_PINGS)
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
-    async def previous(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def previous(self, interaction: discord.Interaction[Any], _: discord.ui.Button["Paginator"]) -> None:
         await self._show(interaction, -1)
 
     @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary)
-    async def next(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+    async def next(self, interaction: discord.Interaction[Any], _: discord.ui.Button["Paginator"]) -> None:
         await self._show(interaction, 1)
 
 

@@ -11,20 +11,19 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.cogs._errors import NO_PINGS, given, message_failed, send_reply
 from bot.cogs._ui import (
     GONE_TEXT,
-    NO_ANSWER_TEXT,
-    NO_PINGS,
-    answer_embed,
-    answer_view,
+    knowledge_for,
     more_embed,
-    pick_view,
     related_exercises_text,
+    reply_parts,
     sources_embed,
 )
+from bot.discord_app import MythBot
 from bot.engine.conversation import follow_up_intent
 from bot.engine.cooldowns import Cooldowns, FloodLimit
-from bot.engine.engine import Reply, Scope
+from bot.engine.engine import GuildKnowledge, Reply
 from bot.engine.question_shape import looks_like_question
 
 log = logging.getLogger("mythbot.answers")
@@ -37,8 +36,6 @@ FLOOD_REPLIES, FLOOD_WINDOW = 5, 60.0
 # Discord's per-channel rate limit never queues minutes of stale answers ahead of everyone else's.
 CHANNEL_REPLIES, CHANNEL_WINDOW = 10, 60.0
 STALE_AFTER = 60.0  # seconds after which an answer still waiting to be sent is dropped, not sent late
-RETRIED_BY_DISCORD_PY = frozenset({500, 502, 504, 524})  # discord.py retries these itself, several times
-SEND_RETRY_DELAY = 1.0
 BUSY_TEXT = ("Lots of questions in this channel right now, so I'm pausing here for a minute. "
              "`/ask` still works, or try me again shortly.")
 # /ask answers in one response when matching is done by then, else it defers first: Discord drops an
@@ -115,7 +112,7 @@ def entry_of_bot_message(message: discord.Message | None) -> str | None:
 
 
 class Answering(commands.Cog):
-    def __init__(self, bot) -> None:
+    def __init__(self, bot: MythBot) -> None:
         self.bot = bot
         self.cooldowns = Cooldowns()
         self.flood = FloodLimit(FLOOD_REPLIES, FLOOD_WINDOW)
@@ -138,15 +135,23 @@ class Answering(commands.Cog):
         )
         if trigger is None:
             return
+        try:
+            await self._respond(message, trigger, referenced)
+        except Exception as error:  # the error policy: one log line; an apology if the member addressed us
+            await message_failed(message, error, apologise=trigger.kind != "passive")
+
+    async def _respond(self, message: discord.Message, trigger: Trigger, referenced: object) -> None:
         received = self.clock()
         if not self.flood.allow(message.author.id):
             log.info("flood limit: not answering user %s in channel %s", message.author.id, message.channel.id)
             return
         if trigger.kind != "passive" and not await self._channel_has_room(message):
             return
-        if trigger.kind in {"reply", "dm", "mention"} and await self._follow_up(message, trigger, referenced):
+        knowledge = self.bot.knowledge_for(message.guild.id if message.guild else None)
+        if trigger.kind in {"reply", "dm", "mention"} and await self._follow_up(knowledge, message, trigger,
+                                                                               referenced):
             return
-        await self._answer_message(message, trigger, received)
+        await self._answer_message(knowledge, message, trigger, received)
 
     async def _channel_has_room(self, message: discord.Message) -> bool:
         """Within the channel's cap of answers per window; past it, one busy notice per window."""
@@ -156,38 +161,40 @@ class Answering(commands.Cog):
         log.info("channel cap: not answering user %s in channel %s", message.author.id, channel_id)
         if self.cooldowns.ready(("busy", channel_id), CHANNEL_WINDOW):
             self.cooldowns.touch(("busy", channel_id))
-            await self._send_reply(message, content=BUSY_TEXT)
+            await send_reply(message, content=BUSY_TEXT)
         return False
 
-    async def _follow_up(self, message: discord.Message, trigger: Trigger, referenced) -> bool:
+    async def _follow_up(self, knowledge: GuildKnowledge, message: discord.Message, trigger: Trigger,
+                         referenced: object) -> bool:
         intent = follow_up_intent(trigger.question)
         if intent is None:
             return False
-        entry_id = entry_of_bot_message(referenced if trigger.kind == "reply" else None) or \
-            self.bot.conversations.recall(message.author.id, message.channel.id)
+        earlier = referenced if trigger.kind == "reply" and isinstance(referenced, discord.Message) else None
+        entry_id = entry_of_bot_message(earlier) or self.bot.conversations.recall(message.author.id,
+                                                                                  message.channel.id)
         if entry_id is None:
             return False
-        scope = self._scope(message.guild)
-        view = self.bot.engine.view(entry_id, scope)
+        view = knowledge.view(entry_id)
         if view is None:  # retired or hidden since: gone for members, whatever the old answer showed
-            await self._send_reply(message, content=GONE_TEXT)
+            await send_reply(message, content=GONE_TEXT)
             return True
         if intent == "sources":
-            await self._send_reply(message, embed=sources_embed(view))
+            await send_reply(message, embed=sources_embed(view))
         elif intent == "more":
-            await self._send_reply(message, embed=more_embed(view))
+            await send_reply(message, embed=more_embed(view))
         else:
-            await self._send_reply(message, content=related_exercises_text(self.bot.engine, view, scope))
+            await send_reply(message, content=related_exercises_text(knowledge, view))
         self.bot.conversations.remember(message.author.id, message.channel.id, entry_id)
         return True
 
-    async def _answer_message(self, message: discord.Message, trigger: Trigger, received: float) -> None:
+    async def _answer_message(self, knowledge: GuildKnowledge, message: discord.Message, trigger: Trigger,
+                              received: float) -> None:
         passive = trigger.kind == "passive"
         channel_id = message.channel.id
         if passive and not self._passive_allowed(message.author.id, channel_id):
             return
         started = time.perf_counter()
-        reply = await self._ask(trigger.question, passive=passive, scope=self._scope(message.guild))
+        reply = await self._ask(knowledge, trigger.question, passive=passive)
         result = reply.result
         if passive and (result.status != "answer" or not self.cooldowns.ready(
                 ("entry", channel_id, result.entry), self.bot.settings.entry_cooldown)):
@@ -200,34 +207,11 @@ class Answering(commands.Cog):
                      channel_id, waited)
             return
         guild_id = message.guild.id if message.guild else None
-        content, embed, view = self._render(reply, guild_id, message.author.id)
-        if await self._send_reply(message, content=content, embed=embed, view=view):
+        content, embed, view = reply_parts(knowledge, reply, message.author.id)
+        if await send_reply(message, content=content, embed=embed, view=view):
             self._record_decision(reply, guild_id, channel_id)
             self._after_answer(reply, message.author.id, channel_id, passive)
         self._log(reply, message.guild, channel_id, trigger.kind, started)
-
-    async def _send_reply(self, message: discord.Message, **content) -> bool:
-        """Reply to a member's message, pinging nobody; whether it was sent.
-
-        A question deleted meanwhile is answered without the reply link. A server error discord.py does not
-        retry itself (a 503) is retried once. Whatever still fails is one WARNING line naming guild and
-        channel, never a traceback (members could otherwise fill the log with them at will)."""
-        reference = message.to_reference(fail_if_not_exists=False)
-        where = f"guild={message.guild.id if message.guild else None} channel={message.channel.id}"
-        for attempt in (1, 2):
-            try:
-                await message.channel.send(**content, reference=reference, allowed_mentions=NO_PINGS)
-                return True
-            except discord.Forbidden as refused:
-                log.warning("cannot answer in %s: %s", where, refused.text or refused.status)
-                return False
-            except discord.HTTPException as failed:
-                if attempt == 1 and failed.status >= 500 and failed.status not in RETRIED_BY_DISCORD_PY:
-                    await asyncio.sleep(SEND_RETRY_DELAY)
-                    continue
-                log.warning("could not answer in %s: Discord said %s %s", where, failed.status, failed.text)
-                return False
-        return False
 
     def _passive_allowed(self, user_id: int, channel_id: int) -> bool:
         settings = self.bot.settings
@@ -235,22 +219,24 @@ class Answering(commands.Cog):
                 and self.cooldowns.ready(("user", user_id), settings.user_cooldown))
 
     def _after_answer(self, reply: Reply, user_id: int, channel_id: int, passive: bool) -> None:
-        if reply.result.status != "answer":
+        entry_id = reply.result.entry
+        if reply.result.status != "answer" or entry_id is None:
             return
-        self.bot.conversations.remember(user_id, channel_id, reply.result.entry)
+        self.bot.conversations.remember(user_id, channel_id, entry_id)
         self.cooldowns.touch(("user", user_id))
         if passive:
             self.cooldowns.touch(("channel", channel_id))
-            self.cooldowns.touch(("entry", channel_id, reply.result.entry))
+            self.cooldowns.touch(("entry", channel_id, entry_id))
 
     # -- /ask -----------------------------------------------------------------------------------------
 
     @app_commands.command(name="ask", description="Ask an evidence-based question about training, bodies or myths")
     @app_commands.describe(question="e.g. will squats fix my hip dips?")
-    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 500]) -> None:
+    async def ask(self, interaction: discord.Interaction[MythBot], question: app_commands.Range[str, 1, 500]) -> None:
         started = time.perf_counter()
         guild = interaction.guild
-        matching = asyncio.ensure_future(self._ask(question, passive=False, scope=self._scope(guild)))
+        knowledge = knowledge_for(interaction)
+        matching = asyncio.ensure_future(self._ask(knowledge, question, passive=False))
         done, _ = await asyncio.wait({matching}, timeout=ASK_AT_ONCE_SECONDS)
         if not done:
             await interaction.response.defer(thinking=True)
@@ -259,25 +245,23 @@ class Answering(commands.Cog):
         # The member's text is never repeated (it may carry invite links or scam text to launder), and a
         # "no answer" or "did you mean" concerns only the asker: private, unless a deferral already made
         # the reply public.
-        content, embed, view = self._render(reply, interaction.guild_id, interaction.user.id)
-        message = {"content": content, "embed": embed, "view": view or discord.utils.MISSING,
-                   "allowed_mentions": NO_PINGS}
+        content, embed, view = reply_parts(knowledge, reply, interaction.user.id)
         if interaction.response.is_done():
-            await interaction.followup.send(**message)
+            await interaction.followup.send(given(content), embed=given(embed), view=given(view),
+                                            allowed_mentions=NO_PINGS)
         else:
-            await interaction.response.send_message(**message, ephemeral=reply.result.status != "answer")
+            private = reply.result.status != "answer"
+            await interaction.response.send_message(content, embed=given(embed), view=given(view), ephemeral=private,
+                                                    allowed_mentions=NO_PINGS)
         self._record_decision(reply, interaction.guild_id, interaction.channel_id)
         self._after_answer(reply, interaction.user.id, interaction.channel_id or 0, passive=False)
         self._log(reply, guild, interaction.channel_id, "slash", started)
 
     # -- shared ---------------------------------------------------------------------------------------
 
-    def _scope(self, guild: discord.Guild | None) -> Scope | None:
-        return self.bot.faq.scope_for(guild.id if guild else None)
-
-    async def _ask(self, question: str, *, passive: bool, scope: Scope | None) -> Reply:
+    async def _ask(self, knowledge: GuildKnowledge, question: str, *, passive: bool) -> Reply:
         # Matching is CPU work: off the event loop, in its own bounded pool (see bot/workers.py).
-        return await self.bot.workers.match(self.bot.engine.ask, question, passive=passive, scope=scope)
+        return await self.bot.workers.match(knowledge.ask, question, passive=passive)
 
     def _record_if_unanswered(self, reply: Reply, guild_id: int | None, channel_id: int | None) -> None:
         """Note a question nobody could answer, for the moderators' gaps report. In the background: a locked
@@ -296,25 +280,13 @@ class Answering(commands.Cog):
         self.bot.workers.record_soon("a decision", self.bot.records.record_decision, guild_id, channel_id,
                                      result.status, result.entry, result.score)
 
-    def _render(self, reply: Reply, guild_id: int | None, asker_id: int):
-        result = reply.result
-        if result.status == "answer" and reply.view is not None:
-            alternatives = [alt.entry for alt in result.alternatives]
-            return None, answer_embed(reply.view), answer_view(reply.view, alternatives)
-        if result.status == "clarify":
-            engine, scope = self.bot.engine, self.bot.faq.scope_for(guild_id)
-            ids = [result.entry, *(alt.entry for alt in result.alternatives)]
-            options = [(eid, e.title) for eid in ids if eid and (e := engine.entry(eid, scope))]
-            return "Did you mean one of these?", None, pick_view(options, asker_id)
-        return NO_ANSWER_TEXT, None, None
-
     @staticmethod
-    def _log(reply: Reply, guild, channel_id, via: str, started: float) -> None:
+    def _log(reply: Reply, guild: discord.Guild | None, channel_id: int | None, via: str, started: float) -> None:
         result = reply.result
         log.info("answer via=%s guild=%s channel=%s status=%s entry=%s score=%.1f latency_ms=%.1f", via,
                  guild.id if guild else None, channel_id, result.status, result.entry, result.score,
                  (time.perf_counter() - started) * 1000)
 
 
-async def setup(bot) -> None:
+async def setup(bot: MythBot) -> None:
     await bot.add_cog(Answering(bot))

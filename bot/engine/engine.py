@@ -5,7 +5,7 @@ entries its moderators hid. With no scope, only the curated base is used.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
@@ -122,14 +122,19 @@ class Engine:
         return found
 
     def view(self, entry_id: str, scope: Scope | None = None, *, retired: bool = False) -> EntryView | None:
-        """What members are shown for an entry (None as for `entry`); `retired=True` is for moderators."""
+        """What members are shown for an entry (None as for `entry`); `retired=True` is for moderators.
+        Its related entries are those this scope shows: none it hides, none retired."""
         entry = self.entry(entry_id, scope, retired=retired)
         if entry is None:
             return None
         kb = self.kb
         if scope is not None and scope.entries:
             kb = KnowledgeBase(entries={**self.kb.entries, **scope.entries}, sources=self.kb.sources)
-        return entry_view(kb, entry)
+        view = entry_view(kb, entry)
+        if scope is None or not scope.hidden:
+            return view
+        return replace(view, related=tuple((rid, title) for rid, title in view.related if rid not in scope.hidden
+                                           or rid in scope.entries))
 
     def ask(self, question: str, *, passive: bool = False, scope: Scope | None = None) -> Reply:
         result = self.matcher.match(
@@ -187,6 +192,12 @@ class GuildKnowledge:
     def view(self, entry_id: str) -> EntryView | None:
         return self.engine.view(entry_id, self.scope)
 
+    def gone(self, entry_id: str) -> bool:
+        """Whether `entry_id` names an entry this server no longer shows (retired, or hidden here), so a
+        member who saw it before is told it is gone rather than unknown."""
+        own = self.scope.entries.get(entry_id) if self.scope else None
+        return self.entry(entry_id) is None and (own is not None or entry_id in self.engine.kb.entries)
+
     def entries(self) -> list[Entry]:
         """Every entry this server may be shown, by title."""
         ids = [*self.engine.kb.entries, *(self.scope.entries if self.scope else ())]
@@ -202,6 +213,14 @@ class GuildKnowledge:
     def titles(self, entry_ids: Iterable[str | None]) -> list[tuple[str, str]]:
         """(id, title) of the given ids this server may be shown, in order (for "did you mean" buttons)."""
         return [(entry_id, entry.title) for entry_id in entry_ids if entry_id and (entry := self.entry(entry_id))]
+
+    def did_you_mean(self, result: MatchResult) -> list[tuple[str, str]]:
+        """(id, title) of what a "did you mean" offers for `result`, best first (Discord, console, CLI)."""
+        return self.titles([result.entry, *(alt.entry for alt in result.alternatives)])
+
+    def exercise_suggestions(self, typed: str, limit: int = 5) -> list[str]:
+        """Titles of the exercises closest to `typed`, for "did you mean" when none clearly matches."""
+        return [title for _, title in self.titles(c.entry for c in self.exercise_choices(typed, limit=limit))]
 
     def related_exercises(self, view: EntryView) -> list[str]:
         """Titles of the exercises an entry links to that this server may be shown."""

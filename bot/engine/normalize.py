@@ -211,8 +211,3 @@ def normalize(text: str, *, keep_stopwords: bool = False) -> str:
         if keep_stopwords or token not in STOPWORDS:
             tokens.append(token)
     return " ".join(tokens)
-
-
-def tokens(text: str) -> list[str]:
-    """The content words of `text` after normalisation."""
-    return normalize(text).split()

@@ -202,18 +202,6 @@ class Source(Model):
             return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
         return self.url
 
-    def citation(self) -> str:
-        """A short human citation: 'Authors (Year). Title. Journal.'"""
-        parts = []
-        if self.authors:
-            parts.append(f"{self.authors} ({self.year})" if self.year else self.authors)
-        elif self.year:
-            parts.append(f"({self.year})")
-        parts.append(self.title.rstrip(".") + ".")
-        if self.journal:
-            parts.append(self.journal.rstrip(".") + ".")
-        return " ".join(parts)
-
 
 class Stewardship(Model):
     """Who changed an entry and when; filled in for moderator entries, optional for curated ones."""

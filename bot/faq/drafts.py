@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import get_args
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from bot.engine.schema import (
     ANSWER_MAX,
@@ -254,7 +255,7 @@ def parse_sources(text: str, known_sources: Container[str] = ()) -> tuple[list[s
     return sources, links
 
 
-def _label(loc: tuple, questions: list[str]) -> str:
+def _label(loc: tuple[str | int, ...], questions: list[str]) -> str:
     head = str(loc[0]) if loc else ""
     label = _FIELD_LABELS.get(head, head or "entry")
     if head == "questions" and len(loc) > 1 and isinstance(loc[1], int) and loc[1] < len(questions):
@@ -263,7 +264,7 @@ def _label(loc: tuple, questions: list[str]) -> str:
     return label
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     if error["type"] == "too_long" and error["loc"] and error["loc"][0] == "questions":
         return "too many questions"
     return error["msg"].removeprefix("Value error, ")

@@ -260,8 +260,8 @@ class FaqService:
             with suppress(StorageError):  # show their version, even if another process saved it
                 await self.faq.refresh(guild_id)
             current = error.current
-            return Outcome(CONFLICT.format(error=error), ok=False, entry_id=current and current.id,
-                           revision=current and revision_of(current))
+            return Outcome(CONFLICT.format(error=error), ok=False, entry_id=current.id if current else None,
+                           revision=revision_of(current) if current else None)
         except StorageError as error:
             return refused(error)
         self._audit(guild_id, actor, change)

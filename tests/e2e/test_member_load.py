@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from bot.cogs.answering import BUSY_TEXT, CHANNEL_REPLIES, STALE_AFTER
-from bot.cogs.help import TYPED_MAX, myth_choices
+from bot.engine.engine import MAX_TYPED_CHARS
 from bot.storage.operations import hide_entry
 from tests.e2e import member_support
 from tests.e2e.member_support import DEFERRED, embed_title, mention
@@ -151,14 +151,14 @@ async def test_an_answer_that_waited_too_long_is_dropped_not_sent_late(fake_disc
         ["How much protein do I need to build muscle?"]
 
 
-LONG_TYPED = "will squats fix hip dips".ljust(TYPED_MAX, ".") + "can you burn fat from one spot " * 190
+LONG_TYPED = "will squats fix hip dips".ljust(MAX_TYPED_CHARS, ".") + "can you burn fat from one spot " * 190
 
 
-def test_myth_suggestions_read_only_the_start_of_what_is_typed(fixture_kb):
-    titles = {m.id: m.title for m in fixture_kb.myths}
+def test_myth_suggestions_read_only_the_start_of_what_is_typed(fixture_engine):
+    knowledge = fixture_engine.for_guild(None)
     assert len(LONG_TYPED) <= 6000  # what Discord sends at most
-    assert myth_choices(titles, LONG_TYPED) == myth_choices(titles, LONG_TYPED[:TYPED_MAX])
-    assert myth_choices(titles, LONG_TYPED)[0] == "squats-hip-dips"
+    assert knowledge.myth_choices(LONG_TYPED) == knowledge.myth_choices(LONG_TYPED[:MAX_TYPED_CHARS])
+    assert knowledge.myth_choices(LONG_TYPED)[0][0] == "squats-hip-dips"
 
 
 async def test_myth_autocomplete_on_a_6000_character_value_suggests_what_this_server_may_see(

@@ -57,3 +57,25 @@ def test_related_exercises_follow_what_the_server_sees():
     here = server().related_exercises(view)
     assert "Side plank with hip abduction" in everywhere and "Side plank with hip abduction" not in here
     assert "Side-lying hip abduction" in here
+
+
+def test_an_entrys_related_links_leave_out_what_the_server_hides():
+    related = {entry_id for entry_id, _ in server().view("squats-hip-dips").related}
+    assert "side-plank-abduction" not in related and "side-lying-hip-abduction" in related
+    everywhere = SHIPPED.for_guild(None).view("squats-hip-dips").related
+    assert "side-plank-abduction" in {entry_id for entry_id, _ in everywhere}
+
+
+def test_hidden_and_retired_entries_are_gone_unknown_ones_are_not():
+    here = server()
+    assert here.gone("clamshell") and here.gone("old-myth")
+    assert not here.gone("hip-thrust") and not here.gone("no-such-entry") and not here.gone("creatine-basics")
+
+
+def test_did_you_mean_offers_only_what_the_server_shows():
+    clarified = SHIPPED.for_guild(None).ask("clam").result
+    assert clarified.status == "clarify" and clarified.entry == "clamshell"
+    everywhere = [entry_id for entry_id, _ in SHIPPED.for_guild(None).did_you_mean(clarified)]
+    assert everywhere[0] == "clamshell" and "glute-medius-function" in everywhere
+    assert [entry_id for entry_id, _ in server().did_you_mean(clarified)] == everywhere[1:]  # clamshell is hidden
+    assert server().exercise_suggestions("clamshel") and "Clamshell" not in server().exercise_suggestions("clamshel")

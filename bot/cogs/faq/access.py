@@ -7,12 +7,12 @@ server-wide (a channel overwrite is not enough: every change applies to the whol
 """
 
 from collections.abc import Iterable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import discord
-from discord.ext import commands
 
-from bot.cogs._ui import NO_PINGS
+from bot.cogs._errors import NO_PINGS
+from bot.discord_app import MythBot
 from bot.faq.service import FaqService
 from bot.storage.base import Actor
 
@@ -28,10 +28,9 @@ class FaqHost(Protocol):
     moderator_role_ids: tuple[int, ...]
 
 
-def host_of(interaction: discord.Interaction) -> FaqHost:
+def host_of(interaction: discord.Interaction[Any]) -> FaqHost:
     """The loaded `/faq` cog of the bot this interaction reached."""
-    client = interaction.client
-    cog = client.get_cog(COG_NAME) if isinstance(client, commands.Bot) else None
+    cog = MythBot.of(interaction).get_cog(COG_NAME)
     if not isinstance(cog, FaqHost):
         raise LookupError("the /faq cog is not loaded")
     return cog
@@ -42,7 +41,7 @@ def may_moderate(manage_messages: bool, role_ids: Iterable[int], moderator_role_
     return manage_messages or not set(role_ids).isdisjoint(moderator_role_ids)
 
 
-def interaction_may_moderate(interaction: discord.Interaction, moderator_role_ids: Iterable[int]) -> bool:
+def interaction_may_moderate(interaction: discord.Interaction[Any], moderator_role_ids: Iterable[int]) -> bool:
     """The check for one interaction: guild only, with the member's server-wide permissions.
 
     Not `interaction.permissions`: those are resolved in the channel, so Manage Messages granted in one
@@ -54,7 +53,7 @@ def interaction_may_moderate(interaction: discord.Interaction, moderator_role_id
     return may_moderate(permissions.manage_messages or permissions.administrator, role_ids, moderator_role_ids)
 
 
-async def refuse_unless_moderator(interaction: discord.Interaction) -> bool:
+async def refuse_unless_moderator(interaction: discord.Interaction[Any]) -> bool:
     """True for moderators; everyone else gets a short private refusal."""
     if interaction_may_moderate(interaction, host_of(interaction).moderator_role_ids):
         return True
@@ -63,11 +62,11 @@ async def refuse_unless_moderator(interaction: discord.Interaction) -> bool:
     return False
 
 
-def actor_of(interaction: discord.Interaction) -> Actor:
+def actor_of(interaction: discord.Interaction[Any]) -> Actor:
     return Actor(interaction.user.id, str(interaction.user))
 
 
-def guild_of(interaction: discord.Interaction) -> int:
+def guild_of(interaction: discord.Interaction[Any]) -> int:
     """The server of an interaction that passed the moderator check (which refuses DMs)."""
     if interaction.guild_id is None:
         raise LookupError("/faq works in a server only")

@@ -2,14 +2,15 @@
 (`bot.faq.service`) and draws what it returns (`views`, `form`); nothing here decides a rule."""
 
 import asyncio
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs._ui import NO_PINGS, clip
+from bot.cogs._errors import NO_PINGS, custom_id_of, given, guarded_autocomplete
+from bot.cogs._ui import choices
 from bot.cogs.faq import views
 from bot.cogs.faq.access import (
     COG_NAME,
@@ -25,20 +26,20 @@ from bot.faq.drafts import Draft
 from bot.faq.service import FaqService, GapReport, Listing, Outcome, Purpose
 from bot.storage.base import Actor
 
-log = logging.getLogger(__name__)
-
-CHOICE_NAME_MAX = 100
 Action = Callable[[int, Actor, str], Awaitable[Outcome]]  # guild, who, entry id
 
 
-def _entry_option(purpose: Purpose):
-    async def complete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+Complete = Callable[[discord.Interaction[Any], str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]
+
+
+def _entry_option(purpose: Purpose) -> Complete:
+    @guarded_autocomplete
+    async def complete(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
         host = host_of(interaction)
         if not interaction_may_moderate(interaction, host.moderator_role_ids):
             return []
         found = host.service.choices(guild_of(interaction), purpose, current)
-        return [app_commands.Choice(name=clip(f"{title} ({entry_id})", CHOICE_NAME_MAX), value=entry_id)
-                for entry_id, title in found]
+        return choices((entry_id, f"{title} ({entry_id})") for entry_id, title in found)
 
     return complete
 
@@ -59,39 +60,31 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*views.DYNAMIC_ITEMS)
 
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        return await refuse_unless_moderator(interaction)
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        return await refuse_unless_moderator(interaction)  # a refusal raises CheckFailure, which needs nothing more
 
     @commands.Cog.listener()
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
+    async def on_interaction(self, interaction: discord.Interaction[MythBot]) -> None:
         """Save our forms that no live form owns, instead of letting discord.py drop them silently."""
         if interaction.type is not discord.InteractionType.modal_submit:
             return
-        target = form_target((interaction.data or {}).get("custom_id", ""))
+        target = form_target(custom_id_of(interaction))
         if target is not None and not self.bot.live_ui_owns(interaction):
             await save_unowned(interaction, *target)
 
-    async def cog_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError):
-        if isinstance(error, app_commands.CheckFailure):
-            await refuse_unless_moderator(interaction)  # answers if nothing has yet
-            return
-        log.error("/faq failed in guild %s", interaction.guild_id, exc_info=error)
-        outcome = Outcome("Something went wrong; nothing more was changed. The details are in the bot's log.", ok=False)
-        await views.reply(interaction, outcome)
-
-    async def _act(self, interaction: discord.Interaction, action: Action, entry_id: str) -> None:
+    async def _act(self, interaction: discord.Interaction[Any], action: Action, entry_id: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         await views.reply(interaction, await action(guild_of(interaction), actor_of(interaction), entry_id))
 
     @app_commands.command(name="add", description="Write a new FAQ entry for this server")
-    async def add(self, interaction: discord.Interaction) -> None:
+    async def add(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.send_modal(FaqForm(Draft()))
 
     @app_commands.command(name="edit", description="Edit one of this server's entries")
     @app_commands.rename(entry_id="id")
     @app_commands.describe(entry_id="The entry to edit")
     @app_commands.autocomplete(entry_id=_entry_option("edit"))
-    async def edit(self, interaction: discord.Interaction, entry_id: str) -> None:
+    async def edit(self, interaction: discord.Interaction[Any], entry_id: str) -> None:
         form = self.service.edit_form(guild_of(interaction), entry_id)
         if isinstance(form, Outcome):
             await views.reply(interaction, form)
@@ -102,7 +95,7 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
     @app_commands.rename(entry_id="id")
     @app_commands.describe(entry_id="The entry to remove")
     @app_commands.autocomplete(entry_id=_entry_option("remove"))
-    async def remove(self, interaction: discord.Interaction, entry_id: str) -> None:
+    async def remove(self, interaction: discord.Interaction[Any], entry_id: str) -> None:
         prompt = self.service.removal(guild_of(interaction), entry_id)
         if isinstance(prompt, Outcome):
             await views.reply(interaction, prompt)
@@ -113,37 +106,36 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
     @app_commands.rename(entry_id="id")
     @app_commands.describe(entry_id="The entry to bring back")
     @app_commands.autocomplete(entry_id=_entry_option("restore"))
-    async def restore(self, interaction: discord.Interaction, entry_id: str) -> None:
+    async def restore(self, interaction: discord.Interaction[Any], entry_id: str) -> None:
         await self._act(interaction, self.service.restore, entry_id)
 
     @app_commands.command(name="hide", description="Stop a curated entry answering in this server")
     @app_commands.rename(entry_id="id")
     @app_commands.describe(entry_id="The curated entry to hide here")
     @app_commands.autocomplete(entry_id=_entry_option("hide"))
-    async def hide(self, interaction: discord.Interaction, entry_id: str) -> None:
+    async def hide(self, interaction: discord.Interaction[Any], entry_id: str) -> None:
         await self._act(interaction, self.service.hide, entry_id)
 
     @app_commands.command(name="unhide", description="Let a hidden curated entry answer in this server again")
     @app_commands.rename(entry_id="id")
     @app_commands.describe(entry_id="The curated entry to show again")
     @app_commands.autocomplete(entry_id=_entry_option("unhide"))
-    async def unhide(self, interaction: discord.Interaction, entry_id: str) -> None:
+    async def unhide(self, interaction: discord.Interaction[Any], entry_id: str) -> None:
         await self._act(interaction, self.service.unhide, entry_id)
 
     @app_commands.command(name="list", description="List the FAQ entries of this server and the curated ones")
     @app_commands.describe(which="Which entries to list", page="Page to start on")
-    async def list_entries(self, interaction: discord.Interaction, which: Listing = "all",
+    async def list_entries(self, interaction: discord.Interaction[Any], which: Listing = "all",
                            page: app_commands.Range[int, 1, 10000] = 1) -> None:
         embed, view = views.list_page(self.service.page(guild_of(interaction), which, page - 1))
-        kwargs = {"view": view} if view else {}
-        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS,
-                                                **kwargs)
+        await interaction.response.send_message(embed=embed, view=given(view), ephemeral=True,
+                                                allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="show", description="Show one entry, with who changed it and when")
     @app_commands.rename(entry_id="id")
     @app_commands.describe(entry_id="The entry to show")
     @app_commands.autocomplete(entry_id=_entry_option("show"))
-    async def show(self, interaction: discord.Interaction, entry_id: str) -> None:
+    async def show(self, interaction: discord.Interaction[Any], entry_id: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)  # its history may be read from disk
         card = await self.service.card(guild_of(interaction), entry_id)
         if card is None:
@@ -154,11 +146,12 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
 
     @app_commands.command(name="gaps", description="Questions that got no answer, grouped, most asked first")
     @app_commands.describe(days="How far back to look (days)")
-    async def gaps(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 30) -> None:
+    async def gaps(self, interaction: discord.Interaction[Any], days: app_commands.Range[int, 1, 365] = 30) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await self._gaps_report(guild_of(interaction), days)
         if isinstance(report, Outcome):
-            return await views.reply(interaction, report)
+            await views.reply(interaction, report)
+            return
         embed = discord.Embed(title="Unanswered questions", description=views.gaps_text(report))
         await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
 
@@ -172,10 +165,10 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
         return asyncio.shield(task)  # a moderator who gives up does not cancel it for the others
 
     @app_commands.command(name="reload", description="Re-read the curated knowledge files (kept only if valid)")
-    async def reload(self, interaction: discord.Interaction) -> None:
+    async def reload(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         await views.reply(interaction, await self.service.reload(guild_of(interaction), actor_of(interaction)))
 
     @app_commands.command(name="export", description="Download this server's entries as YAML for the curated base")
-    async def export(self, interaction: discord.Interaction) -> None:
+    async def export(self, interaction: discord.Interaction[Any]) -> None:
         await views.reply(interaction, await self.service.export(guild_of(interaction)))

@@ -9,18 +9,17 @@ A form submitted after a restart, or after its timeout, has no live modal: `save
 what Discord sends back and from its custom_id, through the same checks.
 """
 
-import logging
 import re
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 import discord
 
+from bot.cogs._errors import GuardedModal, GuardedView
 from bot.cogs.faq.access import actor_of, guild_of, host_of, refuse_unless_moderator
 from bot.cogs.faq.views import PREFIX, reply
 from bot.faq.drafts import FORM_FIELDS, Draft
-from bot.faq.service import Outcome
-
-log = logging.getLogger(__name__)
 
 FORM_TIMEOUT = 1800
 _ENTRY = r"[a-z0-9-]{1,64}"
@@ -45,19 +44,23 @@ def form_target(custom_id: str) -> tuple[str | None, str | None] | None:
     return found["entry"] or found["old_entry"], found["revision"]
 
 
-def submitted_values(components: list[dict]) -> dict[str, str]:
-    """custom_id -> value of the text inputs in a modal submission (in action rows or labels)."""
+def submitted_values(components: object) -> dict[str, str]:
+    """custom_id -> value of the text inputs in a modal submission (in action rows or labels), read from the
+    payload as Discord sent it."""
     values: dict[str, str] = {}
-    for component in components:
+    for component in components if isinstance(components, list) else ():
+        if not isinstance(component, dict):
+            continue
         children = component.get("components") or ([component["component"]] if component.get("component") else [])
+        custom_id, value = component.get("custom_id"), component.get("value")
         if children:
             values.update(submitted_values(children))
-        elif isinstance(component.get("custom_id"), str) and isinstance(component.get("value"), str):
-            values[component["custom_id"]] = component["value"]
+        elif isinstance(custom_id, str) and isinstance(value, str):
+            values[custom_id] = value
     return values
 
 
-async def save(interaction: discord.Interaction, draft: Draft, entry_id: str | None, revision: str | None) -> None:
+async def save(interaction: discord.Interaction[Any], draft: Draft, entry_id: str | None, revision: str | None) -> None:
     await interaction.response.defer(ephemeral=True, thinking=True)
     service = host_of(interaction).service
     outcome = await service.save(guild_of(interaction), actor_of(interaction), draft, entry_id=entry_id,
@@ -66,34 +69,27 @@ async def save(interaction: discord.Interaction, draft: Draft, entry_id: str | N
     await reply(interaction, outcome, view=retry)
 
 
-async def failed(interaction: discord.Interaction, error: Exception) -> None:
-    log.error("the FAQ form failed in guild %s", interaction.guild_id, exc_info=error)
-    await reply(interaction, Outcome("Something went wrong and nothing was saved; the details are in the "
-                                     "bot's log.", ok=False))
-
-
-async def save_unowned(interaction: discord.Interaction, entry_id: str | None, revision: str | None) -> None:
-    """A form submitted after a restart or its timeout: the same checks and save as a live one."""
+async def save_unowned(interaction: discord.Interaction[Any], entry_id: str | None, revision: str | None) -> None:
+    """A form submitted after a restart or its timeout: the same checks and save as a live one (and, as it
+    runs in a listener, the same error policy, through `MythBot.on_error`)."""
     if not await refuse_unless_moderator(interaction):
         return
-    values = submitted_values((interaction.data or {}).get("components") or [])
+    data: Mapping[str, object] = interaction.data or {}
+    values = submitted_values(data.get("components"))
     draft = Draft(**{field.key: values.get(field.key, "") for field in FORM_FIELDS})
-    try:
-        await save(interaction, draft, entry_id, revision)
-    except Exception as error:  # like FaqForm.on_error: the moderator hears of it
-        await failed(interaction, error)
+    await save(interaction, draft, entry_id, revision)
 
 
-class FaqForm(discord.ui.Modal):
+class FaqForm(GuardedModal):
     """The five-field form (a Discord modal holds at most five inputs)."""
 
     def __init__(self, draft: Draft, entry_id: str | None = None, revision: str | None = None) -> None:
         super().__init__(title="Edit FAQ entry" if entry_id else "New FAQ entry", timeout=FORM_TIMEOUT,
                          custom_id=form_id(entry_id, revision))
         self.entry_id, self.revision = entry_id, revision
-        self.inputs: dict[str, discord.ui.TextInput] = {}
+        self.inputs: dict[str, discord.ui.TextInput[FaqForm]] = {}
         for field in FORM_FIELDS:
-            text_input: discord.ui.TextInput = discord.ui.TextInput(
+            text_input: discord.ui.TextInput[FaqForm] = discord.ui.TextInput(
                 label=field.label, custom_id=field.key,  # title, questions, answer, verdict, sources
                 style=discord.TextStyle.paragraph if field.paragraph else discord.TextStyle.short,
                 max_length=field.max_length, required=field.required, placeholder=field.placeholder[:100],
@@ -105,27 +101,24 @@ class FaqForm(discord.ui.Modal):
     def draft(self) -> Draft:
         return Draft(**{key: text_input.value for key, text_input in self.inputs.items()})
 
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         return await refuse_unless_moderator(interaction)
 
-    async def on_submit(self, interaction: discord.Interaction, /) -> None:
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         await save(interaction, self.draft(), self.entry_id, self.revision)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
-        await failed(interaction, error)
 
-
-class FixAndResubmit(discord.ui.View):
+class FixAndResubmit(GuardedView):
     """After a refused or conflicting form: reopen it with everything the moderator typed, so nothing is lost."""
 
     def __init__(self, draft: Draft, entry_id: str | None, revision: str | None) -> None:
         super().__init__(timeout=FORM_TIMEOUT)
         self.draft, self.entry_id, self.revision = draft, entry_id, revision
 
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         return await refuse_unless_moderator(interaction)
 
     # The text lives in this view only; after a restart the bot says the button expired (discord_app).
     @discord.ui.button(label="Fix and resubmit", style=discord.ButtonStyle.primary, custom_id=f"{PREFIX}:fix")
-    async def reopen(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+    async def reopen(self, interaction: discord.Interaction[Any], button: discord.ui.Button["FixAndResubmit"]) -> None:
         await interaction.response.send_modal(FaqForm(self.draft, self.entry_id, self.revision))

@@ -4,10 +4,12 @@ working after a restart; each one checks the moderator again."""
 
 import io
 import re
+from typing import Any, Self
 
 import discord
 
-from bot.cogs._ui import FIELD_MAX, NO_PINGS, PAGERS, answer_embed, clip, fit, page_buttons, page_embed
+from bot.cogs._errors import NO_PINGS, GuardedButton, given
+from bot.cogs._ui import FIELD_MAX, PAGERS, answer_embed, clip, fit, page_buttons, page_embed
 from bot.cogs.faq.access import actor_of, guild_of, host_of, refuse_unless_moderator
 from bot.faq.service import Card, GapReport, Outcome, Page, Prompt, as_listing
 from bot.storage.base import Revision
@@ -19,28 +21,25 @@ REPORT_MAX = 4000
 FOOTER_MAX = 2048
 
 
-async def reply(interaction: discord.Interaction, outcome: Outcome, *, view: discord.ui.View | None = None,
+async def reply(interaction: discord.Interaction[Any], outcome: Outcome, *, view: discord.ui.View | None = None,
                 edit: bool = False) -> None:
     """Send an outcome privately: as the response, a follow-up after a defer, or by editing the message; with
     the card of the entry it names."""
-    kwargs: dict = {"content": clip(outcome.text, MESSAGE_MAX), "allowed_mentions": NO_PINGS}
+    text = clip(outcome.text, MESSAGE_MAX)
     card = None
     if outcome.entry_id:
         card = await host_of(interaction).service.card(guild_of(interaction), outcome.entry_id)
     embed = card_embed(card) if card else None
-    if edit:
-        await interaction.response.edit_message(**kwargs, embed=embed, view=view)
+    if edit:  # None removes what the message had
+        await interaction.response.edit_message(content=text, embed=embed, view=view, allowed_mentions=NO_PINGS)
         return
-    if embed is not None:
-        kwargs["embed"] = embed
-    if view is not None:
-        kwargs["view"] = view
-    if outcome.file is not None:
-        kwargs["file"] = discord.File(io.BytesIO(outcome.file[1]), filename=outcome.file[0])
+    file = discord.File(io.BytesIO(outcome.file[1]), filename=outcome.file[0]) if outcome.file else None
     if interaction.response.is_done():
-        await interaction.followup.send(**kwargs, ephemeral=True)
+        await interaction.followup.send(text, embed=given(embed), view=given(view), file=given(file), ephemeral=True,
+                                        allowed_mentions=NO_PINGS)
     else:
-        await interaction.response.send_message(**kwargs, ephemeral=True)
+        await interaction.response.send_message(text, embed=given(embed), view=given(view), file=given(file),
+                                                ephemeral=True, allowed_mentions=NO_PINGS)
 
 
 # --- the entry card ----------------------------------------------------------------------------------------
@@ -90,15 +89,16 @@ def list_page(page: Page) -> tuple[discord.Embed, discord.ui.View | None]:
     return embed, page_buttons(PAGER, page.which, page.number, page.count)
 
 
-async def turn_page(interaction: discord.Interaction, which: str, number: int) -> None:
+async def turn_page(interaction: discord.Interaction[Any], which: str, number: int) -> None:
     """Previous/Next on `/faq list`. It finds the service of the bot clicked on, so one registration
     (`_ui.PAGERS["faq"]`, below) serves every bot in the process."""
     if not await refuse_unless_moderator(interaction):
         return
     listing = as_listing(which)
     if listing is None:
-        return await interaction.response.send_message("That list is not known; run `/faq list` again.",
-                                                       ephemeral=True, allowed_mentions=NO_PINGS)
+        await interaction.response.send_message("That list is not known; run `/faq list` again.", ephemeral=True,
+                                                allowed_mentions=NO_PINGS)
+        return
     embed, view = list_page(host_of(interaction).service.page(guild_of(interaction), listing, number))
     await interaction.response.edit_message(embed=embed, view=view)
 
@@ -151,7 +151,7 @@ def prompt_text(prompt: Prompt) -> str:
             "server? `/faq unhide` shows it again.")
 
 
-class ConfirmRemoval(discord.ui.DynamicItem[discord.ui.Button],
+class ConfirmRemoval(GuardedButton,
                      template=rf"{PREFIX}:remove:(?P<action>retire|hide):(?P<entry>[a-z0-9-]{{1,64}})"):
     """The confirm button of `/faq remove`. It applies the same operation the prompt was a dry run of."""
 
@@ -162,31 +162,33 @@ class ConfirmRemoval(discord.ui.DynamicItem[discord.ui.Button],
         self.action, self.entry_id = action, entry_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match, /):
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> Self:
         return cls(match["action"], match["entry"])
 
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+    async def allowed(self, interaction: discord.Interaction[Any], /) -> bool:
         return await refuse_unless_moderator(interaction)
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def clicked(self, interaction: discord.Interaction[Any], /) -> None:
         service = host_of(interaction).service
         outcome = await service.remove(guild_of(interaction), actor_of(interaction), self.entry_id)
         await reply(interaction, outcome, edit=True)
 
 
-class CancelButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"{PREFIX}:cancel"):
+class CancelButton(GuardedButton, template=rf"{PREFIX}:cancel"):
     def __init__(self) -> None:
         super().__init__(discord.ui.Button(label="Cancel", style=discord.ButtonStyle.secondary,
                                            custom_id=f"{PREFIX}:cancel"))
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match, /):
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> Self:
         return cls()
 
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+    async def allowed(self, interaction: discord.Interaction[Any], /) -> bool:
         return await refuse_unless_moderator(interaction)
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def clicked(self, interaction: discord.Interaction[Any], /) -> None:
         await interaction.response.edit_message(content="Cancelled; nothing was changed.", embed=None, view=None)
 
 
