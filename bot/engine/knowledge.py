@@ -105,8 +105,10 @@ def _describe(error: ErrorDetails, data: object) -> str:
     return f"field '{_field_path(loc)}': {message}" if loc else message
 
 
-def parse_text(text: str | bytes, name: str) -> ParsedFile:
-    """Parse and schema-check one knowledge file given as text; never raises for bad content."""
+def parse_text(text: str | bytes, name: str, model: type[KnowledgeFile] = KnowledgeFile) -> ParsedFile:
+    """Parse and schema-check one file given as text; never raises for bad content.
+
+    `model` is the file's shape: a curated knowledge file, or a subclass such as a server's own file."""
     try:
         parsed = parse_yaml(text)
     except YamlRefused as refusal:
@@ -114,12 +116,12 @@ def parse_text(text: str | bytes, name: str) -> ParsedFile:
     except UnicodeDecodeError:
         return ParsedFile(name, None, None, (Problem(name, 1, "file is not valid UTF-8 text"),))
     if parsed.data is None:
-        return ParsedFile(name, KnowledgeFile(), parsed, ())
+        return ParsedFile(name, model(), parsed, ())
     if not isinstance(parsed.data, dict):
-        return ParsedFile(name, None, parsed, (Problem(name, 1, "expected a mapping with 'myths', "
-                                                      "'exercises' or 'sources' at the top"),))
+        problem = Problem(name, 1, f"expected a mapping with {_top_keys(model)} at the top")
+        return ParsedFile(name, None, parsed, (problem,))
     try:
-        content = KnowledgeFile.model_validate(parsed.data)
+        content = model.model_validate(parsed.data)
     except ValidationError as exc:
         problems = tuple(
             Problem(name, parsed.line_of(tuple(err["loc"])), _describe(err, parsed.data))
@@ -127,6 +129,13 @@ def parse_text(text: str | bytes, name: str) -> ParsedFile:
         )
         return ParsedFile(name, None, parsed, problems)
     return ParsedFile(name, content, parsed, ())
+
+
+def _top_keys(model: type[KnowledgeFile]) -> str:
+    """The sections a file of this shape may have, as a person would list them."""
+    keys = [f"'{key}'" for key in ("myths", "exercises", *sorted(set(model.model_fields) - {"myths", "exercises"}))
+            if key != "out_of_scope"]
+    return f"{', '.join(keys[:-1])} or {keys[-1]}"
 
 
 def parse_file(path: Path, display: str | None = None) -> ParsedFile:

@@ -20,11 +20,10 @@ from collections.abc import Iterable
 from typing import Annotated
 
 import yaml
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import AfterValidator, Field
 
-from bot.engine.knowledge import ParsedFile, _describe
+from bot.engine.knowledge import ParsedFile, parse_text
 from bot.engine.schema import Entry, KnowledgeFile, Phrasing, Slug
-from bot.engine.yamlsafe import Problem, YamlRefused, parse_yaml
 
 MAX_TRAINED_ENTRIES = 2000
 MAX_TRAINED_PER_ENTRY = 200
@@ -112,22 +111,7 @@ def to_yaml(content: KnowledgeFile, header: str = "") -> str:
 
 def parse_guild_text(text: str | bytes, name: str) -> ParsedFile:
     """Parse and schema-check a guild file; `content` is a `GuildFile`, or None with problems."""
-    try:
-        parsed = parse_yaml(text)
-    except YamlRefused as refusal:
-        return ParsedFile(name, None, None, (Problem(name, refusal.line, refusal.message),))
-    if parsed.data is None:
-        return ParsedFile(name, GuildFile(), parsed, ())
-    if not isinstance(parsed.data, dict):
-        return ParsedFile(name, None, parsed, (Problem(name, 1, "expected a mapping with 'myths', "
-                                                      "'exercises', 'hidden' or 'trained' at the top"),))
-    try:
-        content = GuildFile.model_validate(parsed.data)
-    except ValidationError as exc:
-        problems = tuple(Problem(name, parsed.line_of(tuple(err["loc"])), _describe(err, parsed.data))
-                         for err in exc.errors(include_url=False))
-        return ParsedFile(name, None, parsed, problems)
-    return ParsedFile(name, content, parsed, ())
+    return parse_text(text, name, model=GuildFile)
 
 
 def export_file(content: GuildFile) -> KnowledgeFile:

@@ -105,9 +105,8 @@ def edit_entry_op(entry_id: str, entry: Entry, actor: Actor, expected_revision: 
         _check_revision(previous, expected_revision)
         if entry.kind != previous.kind:
             raise ChangeRefused([f"{entry_id!r} is a {previous.kind}; it cannot become a {entry.kind}"])
-        stewardship = (previous.stewardship or Stewardship()).model_copy(
-            update={"updated_by": str(actor), "updated_at": now})
-        edited = entry.model_copy(update={"id": entry_id, "retired": previous.retired, "stewardship": stewardship})
+        edited = _touched(entry.model_copy(update={"stewardship": previous.stewardship}), actor, now,
+                          id=entry_id, retired=previous.retired)
         return with_entry(content, edited), Change("edit", entry_id, edited, str(actor))
 
     return apply
