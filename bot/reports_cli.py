@@ -12,19 +12,19 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Coroutine
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.engine.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
+from bot.faq.stats import PNG_SIZE, entry_titles, server_stats
 from bot.settings import Settings, SettingsError, load_settings
-from bot.stats import MAX_DAYS, SECONDS_PER_DAY, Stats, as_text, render_png, summarise
+from bot.stats import MAX_DAYS, Stats, as_text, render_png
 from bot.storage.base import FaqStore, RecordStore, StorageError
 from bot.storage.db_commands import DATABASE_URL_ENV
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 DEFAULT_DAYS = 7
-PNG_SIZE = (1200, 900)
 
 STATS_HELP = "a server's questions per day, most asked entries and votes, as text, JSON or a PNG"
 STATS_DESCRIPTION = f"""\
@@ -204,10 +204,6 @@ def stats_json(guild_id: int, stats: Stats) -> dict[str, object]:
     }
 
 
-def _midnight(day: date) -> float:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
-
-
 def cmd_stats(args: argparse.Namespace) -> int:
     url = _database_url(args)
 
@@ -218,19 +214,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
             check_output(out)
         kb = _knowledge(settings)
         until = args.until or datetime.now(UTC).date()
-        since = _midnight(until - timedelta(days=args.days - 1))
         faq, records = await _open(settings, url, kb)
         try:
             await faq.reload(args.guild)
-            decisions = await records.decisions(args.guild, since)
-            votes = await records.votes(args.guild, since)
-            if not decisions and not votes and not await _known(faq, records, args.guild):
+            stats = await server_stats(records, args.guild, entry_titles(kb, faq.state(args.guild)), days=args.days,
+                                       until=until)
+            if not stats.total and not stats.helpful + stats.not_helpful and not await _known(faq, records, args.guild):
                 raise _unknown(args.guild, settings, url)
-            titles = {entry.id: entry.title for entry in kb.entries.values()}
-            titles |= {entry_id: entry.title for entry_id, entry in faq.state(args.guild).entries.items()}
         finally:
             await _close(faq, records)
-        stats = summarise(decisions, votes, days=args.days, now=_midnight(until) + SECONDS_PER_DAY / 2, titles=titles)
         print(json.dumps(stats_json(args.guild, stats), ensure_ascii=False) if args.json
               else as_text(stats, limit=sys.maxsize))
         if out is not None:

@@ -25,6 +25,8 @@ from bot.engine.render import EntryView
 from bot.engine.schema import Entry, MythEntry
 from bot.engine.yamlsafe import Problem
 from bot.faq.drafts import Draft, DraftError, draft_of, entry_of, overflowing_fields
+from bot.faq.stats import PNG_SIZE, entry_titles, server_stats
+from bot.stats import as_text, render_png
 from bot.storage.base import (
     Actor,
     Change,
@@ -385,6 +387,17 @@ class FaqService:
         gaps, checked, different = await self.workers.report(open_gaps, self.engine, self.faq.scope_for(guild_id),
                                                              asked)
         return GapReport(days, tuple(gaps), checked, different)
+
+    async def stats(self, guild_id: int, days: int = 7) -> Outcome:
+        """The last `days` UTC days of this server as text (for screen readers too) and a PNG drawn in the
+        report pool, so the event loop keeps answering members while matplotlib works."""
+        titles = entry_titles(self.engine.kb, self.faq.state(guild_id))
+        try:
+            figures = await server_stats(self.records, guild_id, titles, days=days, until=datetime.now(UTC).date())
+        except StorageError as error:
+            return Outcome(f"Could not read this server's records: {error}", ok=False)
+        picture = await self.workers.report(render_png, figures, width_px=PNG_SIZE[0], height_px=PNG_SIZE[1])
+        return Outcome(as_text(figures), file=(f"stats-{guild_id}-{figures.last_day.isoformat()}.png", picture))
 
     async def reload(self, guild_id: int, actor: Actor) -> Outcome:
         """Re-read the curated YAML (kept only if valid) and this server's own entries."""

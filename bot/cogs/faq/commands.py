@@ -164,6 +164,12 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
             task.add_done_callback(lambda _: self._gap_reports.pop(key, None))
         return asyncio.shield(task)  # a moderator who gives up does not cancel it for the others
 
+    @app_commands.command(name="stats", description="How the bot did here: questions per day, top entries, votes")
+    @app_commands.describe(days="How many days to show, ending today (UTC)")
+    async def stats(self, interaction: discord.Interaction[Any], days: app_commands.Range[int, 1, 365] = 7) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await views.reply(interaction, await self.service.stats(guild_of(interaction), days))
+
     @app_commands.command(name="reload", description="Re-read the curated knowledge files (kept only if valid)")
     async def reload(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
