@@ -94,8 +94,14 @@ def _lowercase(value: object) -> object:
 SourceStatus = Annotated[Literal["confirmed", "partly"], BeforeValidator(_lowercase)]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab and line breaks
+
+
 def _not_blank(value: str) -> str:
-    if not value.strip():
+    # Invisible control characters show nothing in an embed and Discord may refuse them, which would
+    # silence the entry; dropping them (rather than refusing) also lets entries saved before load.
+    value = _CONTROL.sub("", value).strip()
+    if not value:
         raise ValueError("must not be empty or only whitespace")
     return value
 

@@ -102,6 +102,25 @@ def test_top_level_must_be_a_mapping():
         "x.yaml:1: expected a mapping with 'myths', 'exercises' or 'sources' at the top"]
 
 
+def test_a_server_file_saved_with_control_characters_still_loads_without_them():
+    from bot.storage.guild_file import parse_guild_text
+
+    text = textwrap.dedent("""\
+        myths:
+          - id: bell
+            title: "Ding\\a dong"
+            questions: ["ring\\x00 the bell"]
+            verdict: myth
+            evidence: limited
+            answer: "No\\x1b[31m bells."
+        hidden: []
+        """)
+    parsed = parse_guild_text(text, "guilds/1.yaml")
+    assert parsed.problems == ()
+    [entry] = parsed.content.myths
+    assert (entry.title, entry.questions, entry.answer) == ("Ding dong", ["ring the bell"], "No[31m bells.")
+
+
 def test_invalid_utf8_is_a_problem_not_a_crash():
     assert "not valid UTF-8" in str(parse_text(b"myths: [\xff\xfe]\n", "x.yaml").problems[0])
 

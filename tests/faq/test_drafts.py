@@ -183,3 +183,22 @@ def test_editing_keeps_the_fields_the_form_does_not_show():
                          previous=previous)
     assert (edited.title, edited.questions, edited.verdict) == ("New", ["new q"], "true")
     assert (edited.aliases, edited.keywords, edited.more, edited.tags) == (["an alias"], ["kw"], "details", ["t"])
+
+
+@pytest.mark.parametrize("hidden", ["\x00", "\x07", "\x1b", "\x7f", "\x85"])
+def test_invisible_control_characters_are_dropped_from_what_members_see(hidden):
+    draft = Draft(title=f"Creatine{hidden} bloat?", questions="creatine\x07 bloat",
+                  answer=f"A little{hidden} water at first.{hidden}", verdict="myth / moderate")
+    entry = build_entry(draft, entry_id="x", stewardship=STEWARD)
+    assert (entry.title, entry.questions, entry.answer) == ("Creatine bloat?", ["creatine bloat"],
+                                                             "A little water at first.")
+
+
+def test_an_answer_of_control_characters_only_is_refused_as_empty():
+    with pytest.raises(DraftError, match="must not be empty"):
+        build_entry(Draft("T", "q", "\x07\x00", "myth / moderate"), entry_id="t", stewardship=STEWARD)
+
+
+def test_tabs_and_line_breaks_are_kept():
+    draft = Draft(title="T", questions="q", answer="First line.\n\tSecond line.", verdict="myth / moderate")
+    assert build_entry(draft, entry_id="t", stewardship=STEWARD).answer == "First line.\n\tSecond line."
