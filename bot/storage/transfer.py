@@ -253,7 +253,9 @@ async def export_data_dir(dsn: str, data_dir: Path) -> Report:
         raise StorageError("the database is not at the current schema: run `mythbot db upgrade` first")
     report = Report()
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
-        for guild_id, (entries, hidden, trained, _) in sorted((await pg.read_all_guilds(conn)).items()):
+        async for guild_id, (entries, hidden, trained, _) in pg.each_guild(conn):
+            if not (entries or hidden or trained):
+                continue  # a server whose last own entry, hidden id and phrasing were all removed
             try:
                 content = pg.content_of(entries, hidden, trained)
             except ValidationError as exc:

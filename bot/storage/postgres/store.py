@@ -19,7 +19,6 @@ a pool.
 import asyncio
 import logging
 import time
-from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -101,15 +100,22 @@ async def _fetch(conn: psycopg.AsyncConnection, query: str | sql.Composable, par
 
 # --- a server's content as rows ----------------------------------------------------------------------------
 
-READ_GUILD = """
-SELECT
-  (SELECT coalesce(jsonb_agg(data ORDER BY position), '[]') FROM guild_entries WHERE guild_id = %(g)s),
-  (SELECT coalesce(jsonb_agg(entry_id), '[]') FROM guild_hidden WHERE guild_id = %(g)s),
-  (SELECT coalesce(jsonb_object_agg(entry_id, phrasings), '{}') FROM
-     (SELECT entry_id, jsonb_agg(phrasing) AS phrasings FROM guild_trained WHERE guild_id = %(g)s
-      GROUP BY entry_id) AS taught),
-  (SELECT version FROM guild_versions WHERE guild_id = %(g)s)
-"""
+# A server's entries, hidden ids and taught phrasings as three JSON values, for the server named by {g}.
+_CONTENT_COLUMNS = """
+  (SELECT coalesce(jsonb_agg(data ORDER BY position), '[]') FROM guild_entries WHERE guild_id = {g}),
+  (SELECT coalesce(jsonb_agg(entry_id), '[]') FROM guild_hidden WHERE guild_id = {g}),
+  (SELECT coalesce(jsonb_object_agg(entry_id, phrasings), '{{}}') FROM
+     (SELECT entry_id, jsonb_agg(phrasing) AS phrasings FROM guild_trained WHERE guild_id = {g}
+      GROUP BY entry_id) AS taught)"""
+READ_GUILD = sql.SQL("SELECT {content}, (SELECT version FROM guild_versions WHERE guild_id = %(g)s)").format(
+    content=sql.SQL(_CONTENT_COLUMNS).format(g=sql.Placeholder("g")))
+# Every server that ever saved something has a version row (a trigger bumps it on any change).
+READ_GUILDS = sql.SQL("SELECT v.guild_id, {content}, v.version FROM guild_versions AS v ORDER BY v.guild_id").format(
+    content=sql.SQL(_CONTENT_COLUMNS).format(g=sql.SQL("v.guild_id")))
+GUILDS_PER_FETCH = 100
+
+
+GuildRows = tuple[list[dict], list[str], dict[str, list[str]], int | None]  # entries, hidden, trained, version
 
 
 def content_of(entries: list[dict], hidden: list[str], trained: dict[str, list[str]]) -> GuildFile:
@@ -206,21 +212,16 @@ async def guild_version(conn: psycopg.AsyncConnection, guild_id: int) -> int | N
     return rows[0][0] if rows else None
 
 
-async def read_all_guilds(conn: psycopg.AsyncConnection) -> dict[int, tuple[list, list, dict, int | None]]:
-    """Every server's rows, grouped by server, from one snapshot."""
-    guilds: dict[int, tuple[list, list, dict, int | None]] = defaultdict(lambda: ([], [], defaultdict(list), None))
+async def each_guild(conn: psycopg.AsyncConnection) -> AsyncIterator[tuple[int, GuildRows]]:
+    """Every server's rows, one server at a time in id order, from one snapshot. A server-side cursor fetches
+    a few servers at a time, so memory holds one batch of rows, not the whole table, however many servers."""
     async with conn.transaction():
         await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        entries = await _fetch(conn, "SELECT guild_id, data FROM guild_entries ORDER BY guild_id, position")
-        for guild_id, data in entries:
-            guilds[guild_id][0].append(data)
-        for guild_id, entry_id in await _fetch(conn, "SELECT guild_id, entry_id FROM guild_hidden"):
-            guilds[guild_id][1].append(entry_id)
-        for guild_id, entry_id, text in await _fetch(conn, "SELECT guild_id, entry_id, phrasing FROM guild_trained"):
-            guilds[guild_id][2][entry_id].append(text)
-        versions = dict(await _fetch(conn, "SELECT guild_id, version FROM guild_versions"))
-    return {guild_id: (entries, hidden, dict(trained), versions.get(guild_id))
-            for guild_id, (entries, hidden, trained, _) in guilds.items()}
+        async with conn.cursor(name="mythbot_each_guild") as cursor:
+            cursor.itersize = GUILDS_PER_FETCH
+            await cursor.execute(READ_GUILDS)
+            async for guild_id, entries, hidden, trained, version in cursor:
+                yield guild_id, (entries, hidden, trained, version)
 
 
 # --- the stores -------------------------------------------------------------------------------------------------
@@ -245,7 +246,7 @@ class PgFaqStore:
         else:
             self._states[guild_id] = GuildState.of(content, origin(guild_id))
 
-    def _loaded(self, guild_id: int, rows: tuple[list, list, dict, int | None]) -> list[Problem]:
+    def _loaded(self, guild_id: int, rows: GuildRows) -> list[Problem]:
         """Keep one server's rows in memory if they load; else log why and keep nothing for it."""
         entries, hidden, trained, version = rows
         try:
@@ -264,13 +265,14 @@ class PgFaqStore:
         return []
 
     async def load_all(self) -> list[Problem]:
+        problems: list[Problem] = []
         try:
             async with self._link.use() as conn:
-                guilds = await read_all_guilds(conn)
+                async for guild_id, rows in each_guild(conn):
+                    problems += self._loaded(guild_id, rows)
         except psycopg.Error as exc:
             log.error("could not read the servers' entries from the database: %s", exc)
             return [Problem(origin(0), 1, f"cannot read the database: {type(exc).__name__}")]
-        problems = [problem for guild_id, rows in guilds.items() for problem in self._loaded(guild_id, rows)]
         log.info("loaded moderator entries for %d guild(s) from the database", len(self._states))
         return problems
 
@@ -479,6 +481,121 @@ class PgRecordStore:
         rows = await self._rows("UPDATE suggestions SET status = %s WHERE id = %s AND guild_id = %s "
                                 "AND status = 'pending' RETURNING id", (status, suggestion_id, guild_id))
         return bool(rows)
+
+    async def close(self) -> None:
+        await self._link.close()
+
+
+async def _call_back(callback: Callable[[int], Awaitable[object]], payload: int | str) -> None:
+    """One notification; a failing callback is logged and never stops the listener."""
+    try:
+        await callback(int(payload))
+    except Exception:
+        log.exception("the change callback failed for guild %s", payload)
+
+
+class PgRecordStore:
+    """`RecordStore` on PostgreSQL: the same tables and answers as SQLite's `Records`."""
+
+    def __init__(self, dsn: str) -> None:
+        self._link = _Link(dsn)
+
+    async def _rows(self, query: str, params: tuple = ()) -> list[tuple]:
+        try:
+            async with self._link.use() as conn:
+                cursor = await conn.execute(query, params)
+                return await cursor.fetchall() if cursor.description else []
+        except psycopg.Error as exc:
+            raise RecordFailed(f"the records database did not answer ({type(exc).__name__}); try again in a "
+                               "moment") from exc
+
+    async def record_unanswered(self, guild_id: int | None, channel_id: int | None, question: str,
+                                best_entry: str | None = None, score: float = 0.0) -> None:
+        await self._rows("INSERT INTO unanswered (guild_id, channel_id, question, best_entry, score, created_at) "
+                         "VALUES (%s, %s, %s, %s, %s, %s)",
+                         (guild_id, channel_id, question[:MAX_QUESTION_CHARS], best_entry, score, time.time()))
+
+    async def unanswered(self, guild_id: int | None, since: float = 0.0, limit: int = 5000) -> list[Unanswered]:
+        rows = await self._rows("SELECT question, best_entry, score, created_at FROM unanswered "
+                                "WHERE guild_id IS NOT DISTINCT FROM %s::bigint AND created_at >= %s "
+                                "ORDER BY created_at DESC LIMIT %s", (guild_id, since, limit))
+        return [Unanswered(*row) for row in rows]
+
+    async def record_feedback(self, guild_id: int | None, message_id: int, user_id: int, *, entry_id: str,
+                              helpful: bool, question: str | None = None) -> bool:
+        [(inserted,)] = await self._rows(
+            "INSERT INTO feedback (guild_id, message_id, user_id, entry_id, question, helpful, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (message_id, user_id) DO UPDATE SET "
+            "helpful = excluded.helpful, created_at = excluded.created_at RETURNING xmax = 0",
+            (guild_id, message_id, user_id, entry_id, (question or "")[:MAX_QUESTION_CHARS], int(helpful),
+             time.time()))
+        return inserted
+
+    async def feedback_counts(self, entry_id: str, guild_id: int | None = None) -> tuple[int, int]:
+        rows = await self._rows("SELECT helpful, count(*) FROM feedback WHERE entry_id = %s "
+                                "AND (%s::bigint IS NULL OR guild_id = %s::bigint) GROUP BY helpful",
+                                (entry_id, guild_id, guild_id))
+        counts = dict(rows)
+        return counts.get(1, 0), counts.get(0, 0)
+
+    async def audit(self, guild_id: int, actor_id: int, actor_name: str, action: str, *,
+                    entry_id: str | None = None, detail: str | None = None) -> None:
+        await self._rows("INSERT INTO audit (guild_id, actor_id, actor_name, action, entry_id, detail, created_at) "
+                         "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                         (guild_id, actor_id, actor_name, action, entry_id, detail, time.time()))
+
+    async def audit_log(self, guild_id: int, limit: int = 50) -> list[AuditRecord]:
+        rows = await self._rows("SELECT guild_id, actor_id, actor_name, action, entry_id, detail, created_at "
+                                "FROM audit WHERE guild_id = %s ORDER BY id DESC LIMIT %s", (guild_id, limit))
+        return [AuditRecord(*row) for row in rows]
+
+    async def record_decision(self, guild_id: int | None, channel_id: int | None, status: str,
+                              entry_id: str | None, score: float) -> None:
+        if status not in DECISION_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(DECISION_STATUSES)}, got {status!r}")
+        await self._rows("INSERT INTO decisions (guild_id, channel_id, status, entry_id, score, created_at) "
+                         "VALUES (%s, %s, %s, %s, %s, %s)", (guild_id, channel_id, status, entry_id, score,
+                                                             time.time()))
+
+    async def decisions(self, guild_id: int | None, since: float) -> list[Decision]:
+        rows = await self._rows("SELECT created_at, status, entry_id FROM decisions WHERE guild_id IS NOT DISTINCT "
+                                "FROM %s::bigint AND created_at >= %s ORDER BY created_at, id", (guild_id, since))
+        return [Decision(*row) for row in rows]
+
+    async def votes(self, guild_id: int | None, since: float) -> list[Vote]:
+        rows = await self._rows("SELECT created_at, entry_id, helpful FROM feedback WHERE guild_id IS NOT DISTINCT "
+                                "FROM %s::bigint AND created_at >= %s ORDER BY created_at, id", (guild_id, since))
+        return [Vote(created_at, entry_id, bool(helpful)) for created_at, entry_id, helpful in rows]
+
+    async def record_suggestion(self, guild_id: int, question: str, entry_id: str, source: str) -> int:
+        if source not in SUGGESTION_SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SUGGESTION_SOURCES)}, got {source!r}")
+        [(suggestion_id,)] = await self._rows(
+            "INSERT INTO suggestions (guild_id, question, entry_id, source, created_at) VALUES (%s, %s, %s, %s, %s) "
+            "RETURNING id", (guild_id, question[:MAX_QUESTION_CHARS], entry_id, source, time.time()))
+        return suggestion_id
+
+    async def suggestions(self, guild_id: int, status: str = "pending") -> list[Suggestion]:
+        rows = await self._rows("SELECT id, guild_id, question, entry_id, source, created_at, status FROM suggestions "
+                                "WHERE guild_id = %s AND status = %s ORDER BY created_at, id", (guild_id, status))
+        return [Suggestion(*row) for row in rows]
+
+    async def resolve_suggestion(self, guild_id: int, suggestion_id: int, status: str) -> bool:
+        if status not in SUGGESTION_STATUSES[1:]:
+            raise ValueError(f"status must be one of {', '.join(SUGGESTION_STATUSES[1:])}, got {status!r}")
+        rows = await self._rows("UPDATE suggestions SET status = %s WHERE id = %s AND guild_id = %s "
+                                "AND status = 'pending' RETURNING id", (status, suggestion_id, guild_id))
+        return bool(rows)
+
+    async def forget_questions(self, before: float) -> int:
+        try:
+            async with self._link.use() as conn, conn.transaction():
+                cursors = [await conn.execute(statement.replace("?", "%s"), (before,))
+                           for statement in FORGET_QUESTIONS]
+        except psycopg.Error as exc:
+            raise RecordFailed(f"the records database did not answer ({type(exc).__name__}); try again in a "
+                               "moment") from exc
+        return sum(cursor.rowcount for cursor in cursors)
 
     async def close(self) -> None:
         await self._link.close()
