@@ -7,6 +7,7 @@ import re
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from bot.engine.knowledge import validate_paths
 from bot.engine.yamlsafe import Problem
 from bot.engine_setup import build_engine
 from bot.settings import Settings
+from bot.stats import SECONDS_PER_DAY
 from bot.storage.base import FaqStore, RecordStore, StorageError
 from bot.storage.factory import open_storage
 from bot.workers import Workers
@@ -121,6 +123,9 @@ class MythBot(commands.Bot):
         await faq.load_all()  # a broken server's data is logged and falls back where it can; never fatal
         if getattr(faq, "listen", None) is not None:  # PostgreSQL: what other processes change reaches this one
             self.knowledge_bus, self._following = follow_other_processes(faq, self._reload_as_another_did)
+        await forget_old_questions(records, self.settings.keep_questions_days)
+        self._following.append(asyncio.create_task(forget_daily(records, self.settings.keep_questions_days),
+                                                    name="mythbot-forget-questions"))
 
     async def _close_storage(self) -> None:
         if not self._storage_open:
@@ -209,6 +214,23 @@ class MythBot(commands.Bot):
         await self.workers.drain()  # background record writes finish before the database closes
         await self._close_storage()
         self.workers.close()
+
+
+async def forget_old_questions(records: RecordStore, keep_days: int) -> None:
+    """Forget what members wrote more than `keep_days` ago; a storage failure is one warning."""
+    try:
+        forgotten = await records.forget_questions(time.time() - keep_days * SECONDS_PER_DAY)
+    except StorageError as exc:
+        log.warning("could not forget members' questions older than %d days (next try in a day): %s", keep_days, exc)
+    else:
+        if forgotten:
+            log.info("forgot %d record(s) of what members wrote more than %d days ago", forgotten, keep_days)
+
+
+async def forget_daily(records: RecordStore, keep_days: int) -> None:
+    while True:
+        await asyncio.sleep(SECONDS_PER_DAY)
+        await forget_old_questions(records, keep_days)
 
 
 def follow_other_processes(faq: FaqStore, reload: Callable[[], Awaitable[None]]

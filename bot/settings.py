@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     entry_cooldown: float = Field(default=600.0, ge=0, description="seconds before a channel hears the same entry")
     user_cooldown: float = Field(default=5.0, ge=0, description="seconds between answers to one member")
     conversation_ttl: float = Field(default=900.0, gt=0, description="seconds a follow-up still continues a topic")
+    keep_questions_days: int = Field(default=180, ge=1, le=3660,
+                                     description="days members' unanswered questions and suggestions are kept")
 
     @field_validator("listen_channels", "moderator_role_ids", mode="before")
     @classmethod

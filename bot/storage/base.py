@@ -280,4 +280,8 @@ class RecordStore(Protocol):
     async def resolve_suggestion(self, guild_id: int, suggestion_id: int, status: str) -> bool:
         """Mark a pending suggestion approved or rejected; False if it is not pending in this server."""
 
+    async def forget_questions(self, before: float) -> int:
+        """Forget what members wrote before `before` (Unix time): unanswered questions and suggestions are
+        deleted, the question kept with a vote is blanked (the vote stays). Returns how many rows changed."""
+
     async def close(self) -> None: ...

@@ -138,6 +138,9 @@ class FileRecordStore:
     async def resolve_suggestion(self, guild_id: int, suggestion_id: int, status: str) -> bool:
         return await self._call(self._records.resolve_suggestion, guild_id, suggestion_id, status)
 
+    async def forget_questions(self, before: float) -> int:
+        return await self._call(self._records.forget_questions, before)
+
     async def close(self) -> None:
         try:
             await self._call(self._records.close)

@@ -91,6 +91,14 @@ DEFAULT_BUSY_TIMEOUT = 10.0  # seconds SQLite waits for another writer before "d
 MEMBER_WRITE_WAIT = 1.0  # less than the workers' record timeout, so the writer thread is freed first
 
 
+# What members wrote, by age: the same statements on SQLite and PostgreSQL (placeholders differ).
+FORGET_QUESTIONS = (
+    "DELETE FROM unanswered WHERE created_at < ?",
+    "DELETE FROM suggestions WHERE created_at < ?",
+    "UPDATE feedback SET question = '' WHERE question <> '' AND created_at < ?",
+)
+
+
 class Records:
     def __init__(self, path: Path | str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
         if str(path) != ":memory:":
@@ -218,6 +226,17 @@ class Records:
             cur.execute("UPDATE suggestions SET status = ? WHERE id = ? AND guild_id = ? AND status = 'pending'",
                         (status, suggestion_id, guild_id))
             return cur.rowcount == 1
+
+    def forget_questions(self, before: float) -> int:
+        with self._cursor() as cur:
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                changed = sum(cur.execute(statement, (before,)).rowcount for statement in FORGET_QUESTIONS)
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+        return changed
 
     # --- whole tables, for `mythbot db import/export` ---
 

@@ -1,11 +1,18 @@
 """What members say is not republished by the bot, and what one member asked is theirs to pick from."""
 
+import time
+from types import SimpleNamespace
+
 from bot.cogs._ui import CUSTOM_ID_MAX, PickButton
+from bot.engine.knowledge import load_knowledge
+from bot.storage.factory import open_storage
+from tests.conftest import FIXTURE_KB
 from tests.e2e import member_support
 from tests.e2e.member_support import DEFERRED, custom_ids, embed_title, mention
 
 make_bot, matching_gate = member_support.make_bot, member_support.matching_gate  # fixtures
 
+GUILD = 111
 SCAM = "free nitro at discord.gg/abcdef https://scam.example/claim @everyone <@&123> hurry"
 
 
@@ -66,3 +73,26 @@ def test_pick_ids_carry_the_asker_within_discord_s_limit_and_old_ids_still_work(
     assert len(button.custom_id) <= CUSTOM_ID_MAX
     assert button.template.fullmatch(button.custom_id)["asker"] == str(largest_snowflake)
     assert button.template.fullmatch("mythbot:pick:spot-reduction")["asker"] is None
+
+
+async def test_what_members_wrote_is_forgotten_after_the_kept_days(fake_discord, start_bot, make_bot, tmp_path,
+                                                                    monkeypatch):
+    """Unanswered questions, suggestions and the question behind a vote older than
+    MYTHBOT_KEEP_QUESTIONS_DAYS are gone once the bot has started; newer ones and all counts stay."""
+    now = time.time()
+    clock = SimpleNamespace(time=lambda: now - 31 * 86_400)
+    monkeypatch.setattr("bot.storage.records.time", clock)
+    faq, records = await open_storage(tmp_path / "data", None, lambda: load_knowledge(FIXTURE_KB))
+    await records.record_unanswered(GUILD, 1, "an old question nobody answered")
+    await records.record_suggestion(GUILD, "an old suggestion", "spot-reduction", "pick")
+    await records.record_feedback(GUILD, 9, 7, entry_id="spot-reduction", helpful=True, question="an old vote")
+    clock.time = lambda: now - 29 * 86_400
+    await records.record_unanswered(GUILD, 1, "a newer question")
+    await faq.close()
+    await records.close()
+    monkeypatch.undo()
+
+    bot = await start_bot(make_bot(keep_questions_days=30))
+    assert [u.question for u in await bot.records.unanswered(GUILD)] == ["a newer question"]
+    assert await bot.records.suggestions(GUILD) == []
+    assert await bot.records.feedback_counts("spot-reduction", GUILD) == (1, 0)

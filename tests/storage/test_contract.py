@@ -359,6 +359,27 @@ async def test_suggestions_wait_for_a_moderator(backend):
     assert [(s.id, s.status) for s in await reopened.suggestions(GUILD, "approved")] == [(first, "approved")]
 
 
+async def test_what_members_wrote_is_forgotten_by_age_and_the_counts_stay(backend):
+    records = await backend.records()
+    await records.record_unanswered(GUILD, 10, "old question")
+    await records.record_suggestion(GUILD, "old suggestion", "squats-hip-dips", "pick")
+    await records.record_feedback(GUILD, 100, 7, entry_id="spot-reduction", helpful=True, question="old vote")
+    await records.record_decision(GUILD, 10, "none", None, 12.0)
+    cutoff = time.time() + 1e-6  # after every old record
+    while time.time() <= cutoff:  # and before every newer one (microseconds)
+        continue
+    await records.record_unanswered(GUILD, 10, "new question")
+    await records.record_suggestion(GUILD, "new suggestion", "spot-reduction", "reask")
+    await records.record_feedback(GUILD, 101, 7, entry_id="spot-reduction", helpful=False, question="new vote")
+
+    assert await records.forget_questions(cutoff) == 3
+    assert [u.question for u in await records.unanswered(GUILD)] == ["new question"]
+    assert [s.question for s in await records.suggestions(GUILD)] == ["new suggestion"]
+    assert await records.feedback_counts("spot-reduction", GUILD) == (1, 1)  # the old vote still counts
+    assert len(await records.decisions(GUILD, 0.0)) == 1
+    assert await records.forget_questions(cutoff) == 0  # nothing left that old
+
+
 async def test_a_database_url_of_another_kind_is_refused(tmp_path, fixture_kb):
     with pytest.raises(StorageError, match="must start with postgresql://"):
         await open_storage(tmp_path, "mysql://localhost/mythbot", lambda: fixture_kb)

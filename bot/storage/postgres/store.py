@@ -55,7 +55,7 @@ from bot.storage.guild_file import EXPORT_HEADER, GuildFile, export_file, to_yam
 from bot.storage.operations import cross_problems, run_checked
 from bot.storage.postgres.migrate import MigrationError, upgrade
 from bot.storage.postgres.notify import follow
-from bot.storage.records import MAX_QUESTION_CHARS
+from bot.storage.records import FORGET_QUESTIONS, MAX_QUESTION_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -376,111 +376,6 @@ class PgFaqStore:
 
         await follow(self.dsn, CHANNEL, lambda payload: _call_back(callback, payload), catch_up=catch_up,
                      ready=ready)
-
-    async def close(self) -> None:
-        await self._link.close()
-
-
-async def _call_back(callback: Callable[[int], Awaitable[object]], payload: int | str) -> None:
-    """One notification; a failing callback is logged and never stops the listener."""
-    try:
-        await callback(int(payload))
-    except Exception:
-        log.exception("the change callback failed for guild %s", payload)
-
-
-class PgRecordStore:
-    """`RecordStore` on PostgreSQL: the same tables and answers as SQLite's `Records`."""
-
-    def __init__(self, dsn: str) -> None:
-        self._link = _Link(dsn)
-
-    async def _rows(self, query: str, params: tuple = ()) -> list[tuple]:
-        try:
-            async with self._link.use() as conn:
-                cursor = await conn.execute(query, params)
-                return await cursor.fetchall() if cursor.description else []
-        except psycopg.Error as exc:
-            raise RecordFailed(f"the records database did not answer ({type(exc).__name__}); try again in a "
-                               "moment") from exc
-
-    async def record_unanswered(self, guild_id: int | None, channel_id: int | None, question: str,
-                                best_entry: str | None = None, score: float = 0.0) -> None:
-        await self._rows("INSERT INTO unanswered (guild_id, channel_id, question, best_entry, score, created_at) "
-                         "VALUES (%s, %s, %s, %s, %s, %s)",
-                         (guild_id, channel_id, question[:MAX_QUESTION_CHARS], best_entry, score, time.time()))
-
-    async def unanswered(self, guild_id: int | None, since: float = 0.0, limit: int = 5000) -> list[Unanswered]:
-        rows = await self._rows("SELECT question, best_entry, score, created_at FROM unanswered "
-                                "WHERE guild_id IS NOT DISTINCT FROM %s::bigint AND created_at >= %s "
-                                "ORDER BY created_at DESC LIMIT %s", (guild_id, since, limit))
-        return [Unanswered(*row) for row in rows]
-
-    async def record_feedback(self, guild_id: int | None, message_id: int, user_id: int, *, entry_id: str,
-                              helpful: bool, question: str | None = None) -> bool:
-        [(inserted,)] = await self._rows(
-            "INSERT INTO feedback (guild_id, message_id, user_id, entry_id, question, helpful, created_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (message_id, user_id) DO UPDATE SET "
-            "helpful = excluded.helpful, created_at = excluded.created_at RETURNING xmax = 0",
-            (guild_id, message_id, user_id, entry_id, (question or "")[:MAX_QUESTION_CHARS], int(helpful),
-             time.time()))
-        return inserted
-
-    async def feedback_counts(self, entry_id: str, guild_id: int | None = None) -> tuple[int, int]:
-        rows = await self._rows("SELECT helpful, count(*) FROM feedback WHERE entry_id = %s "
-                                "AND (%s::bigint IS NULL OR guild_id = %s::bigint) GROUP BY helpful",
-                                (entry_id, guild_id, guild_id))
-        counts = dict(rows)
-        return counts.get(1, 0), counts.get(0, 0)
-
-    async def audit(self, guild_id: int, actor_id: int, actor_name: str, action: str, *,
-                    entry_id: str | None = None, detail: str | None = None) -> None:
-        await self._rows("INSERT INTO audit (guild_id, actor_id, actor_name, action, entry_id, detail, created_at) "
-                         "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                         (guild_id, actor_id, actor_name, action, entry_id, detail, time.time()))
-
-    async def audit_log(self, guild_id: int, limit: int = 50) -> list[AuditRecord]:
-        rows = await self._rows("SELECT guild_id, actor_id, actor_name, action, entry_id, detail, created_at "
-                                "FROM audit WHERE guild_id = %s ORDER BY id DESC LIMIT %s", (guild_id, limit))
-        return [AuditRecord(*row) for row in rows]
-
-    async def record_decision(self, guild_id: int | None, channel_id: int | None, status: str,
-                              entry_id: str | None, score: float) -> None:
-        if status not in DECISION_STATUSES:
-            raise ValueError(f"status must be one of {', '.join(DECISION_STATUSES)}, got {status!r}")
-        await self._rows("INSERT INTO decisions (guild_id, channel_id, status, entry_id, score, created_at) "
-                         "VALUES (%s, %s, %s, %s, %s, %s)", (guild_id, channel_id, status, entry_id, score,
-                                                             time.time()))
-
-    async def decisions(self, guild_id: int | None, since: float) -> list[Decision]:
-        rows = await self._rows("SELECT created_at, status, entry_id FROM decisions WHERE guild_id IS NOT DISTINCT "
-                                "FROM %s::bigint AND created_at >= %s ORDER BY created_at, id", (guild_id, since))
-        return [Decision(*row) for row in rows]
-
-    async def votes(self, guild_id: int | None, since: float) -> list[Vote]:
-        rows = await self._rows("SELECT created_at, entry_id, helpful FROM feedback WHERE guild_id IS NOT DISTINCT "
-                                "FROM %s::bigint AND created_at >= %s ORDER BY created_at, id", (guild_id, since))
-        return [Vote(created_at, entry_id, bool(helpful)) for created_at, entry_id, helpful in rows]
-
-    async def record_suggestion(self, guild_id: int, question: str, entry_id: str, source: str) -> int:
-        if source not in SUGGESTION_SOURCES:
-            raise ValueError(f"source must be one of {', '.join(SUGGESTION_SOURCES)}, got {source!r}")
-        [(suggestion_id,)] = await self._rows(
-            "INSERT INTO suggestions (guild_id, question, entry_id, source, created_at) VALUES (%s, %s, %s, %s, %s) "
-            "RETURNING id", (guild_id, question[:MAX_QUESTION_CHARS], entry_id, source, time.time()))
-        return suggestion_id
-
-    async def suggestions(self, guild_id: int, status: str = "pending") -> list[Suggestion]:
-        rows = await self._rows("SELECT id, guild_id, question, entry_id, source, created_at, status FROM suggestions "
-                                "WHERE guild_id = %s AND status = %s ORDER BY created_at, id", (guild_id, status))
-        return [Suggestion(*row) for row in rows]
-
-    async def resolve_suggestion(self, guild_id: int, suggestion_id: int, status: str) -> bool:
-        if status not in SUGGESTION_STATUSES[1:]:
-            raise ValueError(f"status must be one of {', '.join(SUGGESTION_STATUSES[1:])}, got {status!r}")
-        rows = await self._rows("UPDATE suggestions SET status = %s WHERE id = %s AND guild_id = %s "
-                                "AND status = 'pending' RETURNING id", (status, suggestion_id, guild_id))
-        return bool(rows)
 
     async def close(self) -> None:
         await self._link.close()
