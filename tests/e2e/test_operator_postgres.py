@@ -46,5 +46,7 @@ async def test_a_bot_on_postgresql_answers_with_what_another_process_saved(fake_
         await other_records.close()
     listeners = list(bot._following)
     await bot.close()
-    assert len(listeners) == 2 and all(task.done() for task in listeners)  # entries, and curated reloads
+    assert {task.get_name() for task in listeners} == {  # entries, curated reloads, and forgetting old questions
+        "mythbot-faq-listener", "mythbot-knowledge-listener", "mythbot-forget-questions"}
+    assert all(task.done() for task in listeners)
     assert not (tmp_path / "data" / "guilds").exists()
