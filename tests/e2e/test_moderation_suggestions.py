@@ -156,3 +156,30 @@ async def test_a_question_the_picked_entry_already_answers_is_not_suggested(fake
     await not_what_i_asked_then_pick(fake_discord, bob, answer, "squats-hip-dips")
     [only] = await pending(bot, guild_id, 1)
     assert (only.question, only.entry_id) == ("squats", "squats-hip-dips")
+
+
+async def test_the_suggestions_pages_and_buttons_work_after_a_restart(fake_discord, start_bot, bot, tmp_path):
+    guild_id = fake_discord.guild.id
+    questions = ["melt my love handles", "lose belly fat only", "burn arm fat with curls",
+                 "slim thighs with leg raises", "crunches for a flat stomach"]
+    ids = [await bot.records.record_suggestion(guild_id, q, "spot-reduction", "reask") for q in questions]
+    moderator = fake_discord.make_moderator("mod")
+    page = await suggestions_page(fake_discord, moderator)
+    assert "Page 1 of 2" in page["embeds"][0]["footer"]["text"]
+    following = "mythbot:sugg:list:pending:1:next"
+    assert following in custom_ids(page["components"])
+    settings = bot.settings
+    await bot.close()
+    restarted = await start_bot(create_bot(settings))
+
+    _, second = await click(fake_discord, following, int(page["id"]), moderator)
+    assert second.type == 7 and "crunches for a flat stomach" in second.embeds[0]["description"]
+    assert "Page 2 of 2" in second.embeds[0]["footer"]["text"]
+    teach = f"mythbot:faq:sug:ok:{ids[4]}:1"
+    assert teach in custom_ids(second.components)
+    _, taught = await click(fake_discord, teach, int(page["id"]), moderator)
+    assert taught.content.startswith("✅ Taught it to `spot-reduction`")
+    assert "Page 1 of 1" not in taught.embeds[0]["description"] and "lose belly fat only" in taught.embeds[0][
+        "description"]  # the last page was emptied: the one before is shown
+    assert restarted.faq.state(guild_id).trained == {"spot-reduction": ("crunches for a flat stomach",)}
+    assert [s.id for s in await restarted.records.suggestions(guild_id)] == ids[:4]
