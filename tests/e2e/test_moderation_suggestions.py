@@ -183,3 +183,15 @@ async def test_the_suggestions_pages_and_buttons_work_after_a_restart(fake_disco
         "description"]  # the last page was emptied: the one before is shown
     assert restarted.faq.state(guild_id).trained == {"spot-reduction": ("crunches for a flat stomach",)}
     assert [s.id for s in await restarted.records.suggestions(guild_id)] == ids[:4]
+
+
+async def test_a_thumbs_down_then_a_better_answer_suggests_the_first_question(fake_discord, bot):
+    guild_id = fake_discord.guild.id
+    alice, bob = fake_discord.make_member("alice"), fake_discord.make_member("bob")
+    answer = await ask(fake_discord, alice, "squats")
+    await click(fake_discord, "mythbot:vote:0:squats-glute-growth", int(answer["id"]), bob)  # not bob's answer
+    assert embed_title(await ask(fake_discord, bob, "will squats fix my hip dips")) == FIX
+    await click(fake_discord, "mythbot:vote:0:squats-glute-growth", int(answer["id"]), alice)
+    assert embed_title(await ask(fake_discord, alice, "will squats fix my hip dips")) == FIX
+    [suggestion] = await pending(bot, guild_id, 1)
+    assert (suggestion.question, suggestion.entry_id, suggestion.source) == ("squats", "squats-hip-dips", "reask")
