@@ -207,6 +207,7 @@ class NotWhatIAskedButton(GuardedButton,
         return cls(match["ids"].split(","))
 
     async def clicked(self, interaction: discord.Interaction[Any], /) -> None:
+        MythBot.of(interaction).dispatch("mythbot_rejected", interaction, None)  # the entry: read from the message
         options = knowledge_for(interaction).titles(self.alternative_ids)
         if not options:
             text = "I have nothing closer, sorry. Try rephrasing with `/ask`, or browse with `/myth`."
@@ -251,6 +252,7 @@ class PickButton(GuardedButton,
         await interaction.response.edit_message(content=None, embed=answer_embed(view), view=answer_view(view, []),
                                                 allowed_mentions=NO_PINGS)
         MythBot.of(interaction).conversations.remember(interaction.user.id, interaction.channel_id or 0, view.id)
+        MythBot.of(interaction).dispatch("mythbot_picked", interaction, view.id)
 
 
 class VoteButton(GuardedButton, template=rf"mythbot:vote:(?P<helpful>[01]):{ENTRY}"):
@@ -278,6 +280,8 @@ class VoteButton(GuardedButton, template=rf"mythbot:vote:(?P<helpful>[01]):{ENTR
         else:
             thanks = "Thanks, noted!" if first else "Thanks, I've updated your vote."
         await interaction.response.send_message(thanks, ephemeral=True, allowed_mentions=NO_PINGS)
+        if not self.helpful:
+            bot.dispatch("mythbot_rejected", interaction, self.entry_id)
 
 
 # Lists that page through buttons surviving restarts: the page rides in the custom_id

@@ -209,7 +209,7 @@ class Answering(commands.Cog):
         guild_id = message.guild.id if message.guild else None
         content, embed, view = reply_parts(knowledge, reply, message.author.id)
         if await send_reply(message, content=content, embed=embed, view=view):
-            self._record_decision(reply, guild_id, channel_id)
+            self._record_decision(reply, guild_id, channel_id, message.author.id)
             self._after_answer(reply, message.author.id, channel_id, passive)
         self._log(reply, message.guild, channel_id, trigger.kind, started)
 
@@ -253,7 +253,7 @@ class Answering(commands.Cog):
             private = reply.result.status != "answer"
             await interaction.response.send_message(content, embed=given(embed), view=given(view), ephemeral=private,
                                                     allowed_mentions=NO_PINGS)
-        self._record_decision(reply, interaction.guild_id, interaction.channel_id)
+        self._record_decision(reply, interaction.guild_id, interaction.channel_id, interaction.user.id)
         self._after_answer(reply, interaction.user.id, interaction.channel_id or 0, passive=False)
         self._log(reply, guild, interaction.channel_id, "slash", started)
 
@@ -273,12 +273,14 @@ class Answering(commands.Cog):
         self.bot.workers.record_soon("an unanswered question", self.bot.records.record_unanswered, guild_id,
                                      channel_id, result.question, best, result.score)
 
-    def _record_decision(self, reply: Reply, guild_id: int | None, channel_id: int | None) -> None:
+    def _record_decision(self, reply: Reply, guild_id: int | None, channel_id: int | None, member_id: int) -> None:
         """What the bot replied with (answer, did-you-mean or no answer), for `/faq stats`; in the background,
-        like every record. Passive messages it stayed silent on are not decisions."""
+        like every record. Passive messages it stayed silent on are not decisions. Members' suggestions
+        (`bot.cogs.faq.suggest`) hear of it as the `mythbot_reply` event."""
         result = reply.result
         self.bot.workers.record_soon("a decision", self.bot.records.record_decision, guild_id, channel_id,
                                      result.status, result.entry, result.score)
+        self.bot.dispatch("mythbot_reply", guild_id, channel_id, member_id, reply)
 
     @staticmethod
     def _log(reply: Reply, guild: discord.Guild | None, channel_id: int | None, via: str, started: float) -> None:

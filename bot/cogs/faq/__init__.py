@@ -4,6 +4,7 @@
 - `views.py`: replies, the entry card, list pages, the gaps report, the remove confirmation buttons.
 - `form.py`: the add/edit modal, Fix and resubmit, and forms submitted after a restart.
 - `access.py`: who may moderate, and how buttons and forms reach the service.
+- `suggest.py`: members' suggestions (heard from the answering cog and buttons) and `/faq suggestions`.
 
 What the commands do needs no Discord types and lives in `bot.faq.service` (a command line could call
 it too); the form's parsing is `bot.faq.drafts`; every rule about changes is the store's
@@ -12,6 +13,7 @@ it too); the form's parsing is `bot.faq.drafts`; every rule about changes is the
 """
 
 from bot.cogs.faq.commands import FaqCommands
+from bot.cogs.faq.suggest import SuggestionListener
 from bot.discord_app import MythBot
 from bot.faq.service import FaqService
 
@@ -19,3 +21,4 @@ from bot.faq.service import FaqService
 async def setup(bot: MythBot) -> None:
     service = FaqService(lambda: bot.engine, bot.faq, bot.records, bot.workers, bot.reload_knowledge)
     await bot.add_cog(FaqCommands(bot, service, bot.settings.moderator_role_ids))
+    await bot.add_cog(SuggestionListener(bot))

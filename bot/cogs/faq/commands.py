@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.cogs._errors import NO_PINGS, custom_id_of, given, guarded_autocomplete
 from bot.cogs._ui import choices
-from bot.cogs.faq import views
+from bot.cogs.faq import suggest, views
 from bot.cogs.faq.access import (
     COG_NAME,
     actor_of,
@@ -169,6 +169,12 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
     async def stats(self, interaction: discord.Interaction[Any], days: app_commands.Range[int, 1, 365] = 7) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         await views.reply(interaction, await self.service.stats(guild_of(interaction), days))
+
+    @app_commands.command(name="suggestions", description="Phrasings members' picks suggest: teach or dismiss each")
+    @app_commands.describe(page="Page to start on")
+    async def suggestions(self, interaction: discord.Interaction[Any],
+                          page: app_commands.Range[int, 1, 10000] = 1) -> None:
+        await suggest.send_suggestions(interaction, page - 1)
 
     @app_commands.command(name="reload", description="Re-read the curated knowledge files (kept only if valid)")
     async def reload(self, interaction: discord.Interaction[Any]) -> None:
