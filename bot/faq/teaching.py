@@ -19,7 +19,7 @@ from typing import Literal
 from bot.engine.engine import Engine, Scope
 from bot.engine.gaps import Gap
 from bot.engine.normalize import normalize
-from bot.engine.schema import Entry
+from bot.engine.schema import PHRASING_MAX, Entry
 from bot.faq.service import FaqService, GapReport, Outcome, rank_choices, refused
 from bot.storage.base import Actor, ChangeRefused, StorageError
 from bot.storage.operations import run_checked, train, untrain
@@ -201,8 +201,8 @@ def taught_text(entry_id: str, title: str, count: int, skipped: list[str]) -> st
             f"members asking {'them' if count != 1 else 'it'} get that answer now. "
             f"`/faq untrain id:{entry_id}` undoes it.")
     if skipped:
-        them = "them" if len(skipped) != 1 else "it"
-        text += f" Left out {len(skipped)}: another entry has {them} here, or this one already does."
+        text += (f" Left out {len(skipped)} that cannot be taught for it: another entry has them here, it has them "
+                 f"already, or they are over {PHRASING_MAX} characters.")
     return text
 
 

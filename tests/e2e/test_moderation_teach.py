@@ -165,3 +165,17 @@ async def test_members_cannot_forget_taught_phrasings(fake_discord, running):
     assert set(running.faq.state(fake_discord.guild.id).trained[SPOT]) == set(LOVE)
     nothing = await fake_discord.inject_slash_command("faq untrain", {"id": "protein-intake"}, user=moderator)
     assert (await final_reply(nothing))["content"] == "Nothing was taught for `protein-intake` in this server."
+
+
+async def test_the_five_most_asked_groups_get_a_select(fake_discord, running):
+    moderator = fake_discord.make_moderator("mod")
+    topics = ("running shoes flat feet", "yoga count as cardio", "nap after training", "sauna after lifting",
+              "cold plunge recovery", "standing desk posture", "barefoot walking knees")
+    for times, topic in enumerate(topics, 1):  # the last is asked most
+        for _ in range(times):
+            await running.records.record_unanswered(fake_discord.guild.id, 10, f"is {topic} worth it")
+    report = await final_reply(await fake_discord.inject_slash_command("faq gaps", {}, user=moderator))
+    selects = [c for row in report["components"] for c in row["components"] if c["type"] == 3]
+    assert [s["custom_id"] for s in selects] == [f"mythbot:faq:teach:30:{key_of(f'is {topic} worth it')}"
+                                                 for topic in reversed(topics[2:])]
+    assert all(len(s["custom_id"]) <= 100 and s["options"][-1]["value"] == "+new" for s in selects)

@@ -150,3 +150,10 @@ async def test_the_card_lists_the_taught_phrasings(service, teaching):
     assert card is not None and card.taught == (TUMMY[0],)
     other = await service.card(OTHER_GUILD, "spot-reduction")
     assert other is not None and other.taught == ()
+
+
+async def test_a_question_too_long_for_a_phrasing_is_left_out(service, teaching):
+    long = "can i melt " + "fat " * 80
+    outcome = await teaching.teach(GUILD, ANA, "spot-reduction", (TUMMY[0], long))
+    assert outcome.ok and "Taught 1 question" in outcome.text and "Left out 1" in outcome.text
+    assert teaching.taught(GUILD, "spot-reduction") == (TUMMY[0],)

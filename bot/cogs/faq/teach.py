@@ -28,6 +28,7 @@ from bot.cogs.faq.access import actor_of, guild_of, host_of, refuse_unless_moder
 from bot.cogs.faq.form import FaqForm
 from bot.cogs.faq.views import PREFIX, reply
 from bot.engine.gaps import Gap
+from bot.engine.schema import PHRASING_MAX
 from bot.faq.drafts import QUESTIONS, Draft
 from bot.faq.service import Card, GapReport, Outcome
 from bot.faq.teaching import KEY_LENGTH, Candidate, Teaching, group_key, group_questions, phrasing_key
@@ -109,11 +110,12 @@ class TeachSelect(ModeratorSelect, template=rf"{PREFIX}:teach:{_GROUP}"):
 
 
 def new_entry_draft(gap: Gap) -> Draft:
-    """The `/faq add` form with the group's questions as its phrasings (whole lines that fit the field)."""
+    """The `/faq add` form with the group's questions as its phrasings: those an entry can take, whole, as many
+    as fit the field."""
     lines: list[str] = []
     for question in group_questions(gap):
         line = " ".join(question.split())
-        if len("\n".join([*lines, line])) <= QUESTIONS.max_length:
+        if len(line) <= PHRASING_MAX and len("\n".join([*lines, line])) <= QUESTIONS.max_length:
             lines.append(line)
     return Draft(questions="\n".join(lines))
 
