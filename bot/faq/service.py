@@ -55,6 +55,7 @@ HISTORY_SHOWN = 5
 GAP_LIMIT = 15
 GAP_QUESTIONS = 1000  # the most recent unanswered questions a report reads
 GAP_RECHECK = 300  # the most asked different ones among them it re-checks and groups
+LATEST_GAPS_KEPT = 256  # the latest report per (server, days), for components on it to find their group again
 NOBODY = Actor(0, "nobody")  # dry runs save nothing, so nobody makes them
 
 Listing = Literal["all", "server", "curated", "retired", "hidden"]
@@ -120,6 +121,7 @@ class Card:
     own: Entry | None
     hidden_here: bool
     history: tuple[Revision, ...] = ()
+    taught: tuple[str, ...] = ()  # phrasings this server's moderators taught for it
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,7 @@ class FaqService:
         self.records = records
         self.workers = workers
         self._reload_curated = reload_curated
+        self._latest_gaps: dict[tuple[int, int], GapReport] = {}
 
     @property
     def engine(self) -> Engine:
@@ -375,7 +378,7 @@ class FaqService:
         if view is None:
             return None
         history = tuple(await self.faq.history(guild_id, entry_id, HISTORY_SHOWN)) if own is not None else ()
-        return Card(view, own, hidden, history)
+        return Card(view, own, hidden, history, state.trained.get(entry_id, ()))
 
     async def gaps(self, guild_id: int, days: int = 30) -> GapReport | Outcome:
         """The questions nobody got an answer to (and still would not), grouped, most asked first. The
@@ -386,7 +389,16 @@ class FaqService:
             return Outcome(f"Could not read the unanswered questions: {error}", ok=False)
         gaps, checked, different = await self.workers.report(open_gaps, self.engine, self.faq.scope_for(guild_id),
                                                              asked)
-        return GapReport(days, tuple(gaps), checked, different)
+        report = GapReport(days, tuple(gaps), checked, different)
+        self._latest_gaps.pop((guild_id, days), None)
+        self._latest_gaps[(guild_id, days)] = report
+        while len(self._latest_gaps) > LATEST_GAPS_KEPT:
+            del self._latest_gaps[next(iter(self._latest_gaps))]
+        return report
+
+    def latest_gaps(self, guild_id: int, days: int) -> GapReport | None:
+        """The last report this process built for the server over `days` (what its moderators were shown)."""
+        return self._latest_gaps.get((guild_id, days))
 
     async def stats(self, guild_id: int, days: int = 7) -> Outcome:
         """The last `days` UTC days of this server as text (for screen readers too) and a PNG drawn in the

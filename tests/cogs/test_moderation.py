@@ -56,7 +56,8 @@ def test_who_may_moderate(manage, roles, allowed):
 
 COMMANDS = [("add", None), ("edit", {"id": "x"}), ("remove", {"id": "spot-reduction"}), ("restore", {"id": "x"}),
             ("hide", {"id": "spot-reduction"}), ("unhide", {"id": "x"}), ("list", None), ("show", {"id": "x"}),
-            ("gaps", None), ("stats", None), ("suggestions", None), ("reload", None), ("export", None)]
+            ("gaps", None), ("stats", None), ("suggestions", None), ("untrain", {"id": "x"}), ("reload", None),
+            ("export", None)]
 
 
 @pytest.mark.parametrize(("command", "options"), COMMANDS)

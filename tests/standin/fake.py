@@ -374,15 +374,21 @@ class FakeDiscord:
         data = _command_data(self.snowflake(), name, options, focused=focused)
         return await self._inject(records.AUTOCOMPLETE, data, user, channel)
 
-    async def inject_component(self, custom_id: str, message_id: int, user: FakeUser) -> FakeInteraction:
-        """A user clicks a button on a message the bot sent."""
+    async def inject_component(self, custom_id: str, message_id: int, user: FakeUser,
+                               values: list[str] | None = None) -> FakeInteraction:
+        """A user clicks a button on a message the bot sent, or picks `values` in a string select."""
         message = self.messages.get(message_id)
         if message is None:
             raise ValueError(f"no message {message_id} in the stand-in")
-        present = [c.get("custom_id") for c in limits.iter_components(message["components"]) if c.get("custom_id")]
-        if custom_id not in present:
-            raise ValueError(f"no component {custom_id!r} on that message; it has {present}")
-        data = {"custom_id": custom_id, "component_type": 2}
+        found = {c["custom_id"]: c for c in limits.iter_components(message["components"]) if c.get("custom_id")}
+        if custom_id not in found:
+            raise ValueError(f"no component {custom_id!r} on that message; it has {list(found)}")
+        component = found[custom_id]
+        data: Payload = {"custom_id": custom_id, "component_type": component["type"]}
+        if component["type"] == 3:
+            data["values"] = _picked(component, values)
+        elif values is not None:
+            raise ValueError(f"{custom_id!r} is not a select; only selects take values")
         channel = self.channels[int(message["channel_id"])]
         return await self._inject(records.MESSAGE_COMPONENT, data, user, channel, message=message)
 
@@ -452,3 +458,16 @@ def _submitted(component: Payload, fields: dict[str, str]) -> Payload:
         # An input the test leaves out keeps what the bot prefilled, as when a person leaves it alone.
         result["value"] = fields.get(component["custom_id"], component.get("value") or "")
     return result
+
+
+def _picked(select: Payload, values: list[str] | None) -> list[str]:
+    """What a user picks in a string select: options it has, as many as it allows (as Discord checks)."""
+    offered = [option["value"] for option in select.get("options") or []]
+    picked = list(values or [])
+    unknown = [value for value in picked if value not in offered]
+    if unknown:
+        raise ValueError(f"the select {select['custom_id']!r} has no options {unknown}; it has {offered}")
+    low, high = select.get("min_values", 1), select.get("max_values", 1)
+    if not low <= len(picked) <= high:
+        raise ValueError(f"the select {select['custom_id']!r} takes {low} to {high} values, not {len(picked)}")
+    return picked

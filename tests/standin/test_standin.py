@@ -283,6 +283,19 @@ async def test_late_interaction_response_is_rejected_like_discord(fake_discord, 
     discord_log.clear()
 
 
+async def test_a_string_select_takes_only_what_it_offers(fake_discord, general, alice):
+    select = {"type": 3, "custom_id": "pick", "min_values": 1, "max_values": 2,
+              "options": [{"label": "A", "value": "a"}, {"label": "B", "value": "b"}, {"label": "C", "value": "c"}]}
+    button = {"type": 2, "style": 1, "label": "Go", "custom_id": "go"}
+    fake_discord.messages[1] = {"id": "1", "channel_id": str(general.id),
+                                "components": [{"type": 1, "components": [select]},
+                                               {"type": 1, "components": [button]}]}
+    for custom_id, values, why in (("pick", ["z"], "has no options ['z']"), ("pick", ["a", "b", "c"], "takes 1 to 2"),
+                                   ("pick", None, "takes 1 to 2"), ("go", ["a"], "is not a select")):
+        with pytest.raises(ValueError, match=re.escape(why)):
+            await fake_discord.inject_component(custom_id, 1, alice, values=values)
+
+
 # -- the README stays true ----------------------------------------------------------------------------
 
 README = Path(__file__).with_name("README.md").read_text()

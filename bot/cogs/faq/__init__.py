@@ -3,6 +3,7 @@
 - `commands.py`: the slash commands (a GroupCog); each asks the service and draws the result.
 - `views.py`: replies, the entry card, list pages, the gaps report, the remove confirmation buttons.
 - `form.py`: the add/edit modal, Fix and resubmit, and forms submitted after a restart.
+- `teach.py`: teaching from the gaps report (its selects) and `/faq untrain` (`bot.faq.teaching`).
 - `access.py`: who may moderate, and how buttons and forms reach the service.
 - `suggest.py`: members' suggestions (heard from the answering cog and buttons) and `/faq suggestions`.
 

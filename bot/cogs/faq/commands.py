@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.cogs._errors import NO_PINGS, custom_id_of, given, guarded_autocomplete
 from bot.cogs._ui import choices
-from bot.cogs.faq import suggest, views
+from bot.cogs.faq import suggest, teach, views
 from bot.cogs.faq.access import (
     COG_NAME,
     actor_of,
@@ -44,6 +44,17 @@ def _entry_option(purpose: Purpose) -> Complete:
     return complete
 
 
+def _taught_entry_option() -> Complete:
+    @guarded_autocomplete
+    async def complete(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        if not interaction_may_moderate(interaction, host_of(interaction).moderator_role_ids):
+            return []
+        found = teach.teaching_of(interaction).untrain_choices(guild_of(interaction), current)
+        return choices((entry_id, f"{title} ({entry_id})") for entry_id, title in found)
+
+    return complete
+
+
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_messages=True)
 class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
@@ -55,10 +66,10 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
         self._gap_reports: dict[tuple[int, int], asyncio.Task[GapReport | Outcome]] = {}
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*views.DYNAMIC_ITEMS)
+        self.bot.add_dynamic_items(*views.DYNAMIC_ITEMS, *teach.DYNAMIC_ITEMS)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*views.DYNAMIC_ITEMS)
+        self.bot.remove_dynamic_items(*views.DYNAMIC_ITEMS, *teach.DYNAMIC_ITEMS)
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         return await refuse_unless_moderator(interaction)  # a refusal raises CheckFailure, which needs nothing more
@@ -141,7 +152,8 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
         if card is None:
             await views.reply(interaction, Outcome(f"No entry with id `{entry_id}`.", ok=False))
         else:
-            await interaction.followup.send(f"`{entry_id}`", embed=views.card_embed(card), ephemeral=True,
+            await interaction.followup.send(f"`{entry_id}`", embed=views.card_embed(card),
+                                            view=given(teach.card_view(card)), ephemeral=True,
                                             allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="gaps", description="Questions that got no answer, grouped, most asked first")
@@ -153,7 +165,8 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
             await views.reply(interaction, report)
             return
         embed = discord.Embed(title="Unanswered questions", description=views.gaps_text(report))
-        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
+        view = await teach.gaps_view(interaction, report)  # "answer these with…" under the most asked groups
+        await interaction.followup.send(embed=embed, view=given(view), ephemeral=True, allowed_mentions=NO_PINGS)
 
     def _gaps_report(self, guild_id: int, days: int) -> Awaitable[GapReport | Outcome]:
         """The report being built for this server, or a new one: repeated clicks share one report."""
@@ -175,6 +188,13 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
     async def suggestions(self, interaction: discord.Interaction[Any],
                           page: app_commands.Range[int, 1, 10000] = 1) -> None:
         await suggest.send_suggestions(interaction, page - 1)
+
+    @app_commands.command(name="untrain", description="Forget phrasings taught for an entry in this server")
+    @app_commands.rename(entry_id="id")
+    @app_commands.describe(entry_id="The entry whose taught phrasings to forget")
+    @app_commands.autocomplete(entry_id=_taught_entry_option())
+    async def untrain(self, interaction: discord.Interaction[Any], entry_id: str) -> None:
+        await teach.offer_untrain(interaction, entry_id)
 
     @app_commands.command(name="reload", description="Re-read the curated knowledge files (kept only if valid)")
     async def reload(self, interaction: discord.Interaction[Any]) -> None:

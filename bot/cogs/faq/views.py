@@ -50,6 +50,8 @@ def card_embed(card: Card) -> discord.Embed:
     embed = answer_embed(card.view)
     if card.history:
         embed.add_field(name="History (newest first)", value=history_text(card.history), inline=False)
+    if card.taught:
+        embed.add_field(name=f"Taught here ({len(card.taught)})", value=taught_text(card.taught), inline=False)
     embed.set_footer(text=clip(f"{card.view.id} · {status_text(card)}", FOOTER_MAX))
     return fit(embed)
 
@@ -67,6 +69,11 @@ def status_text(card: Card) -> str:
         parts.append(f"last changed by {steward.updated_by}" + (f" on {steward.updated_at:%Y-%m-%d}"
                                                                 if steward.updated_at else ""))
     return " · ".join(parts)
+
+
+def taught_text(taught: tuple[str, ...]) -> str:
+    """The phrasings moderators taught here (members' words, shown as typed, links broken)."""
+    return clip("\n".join(f"• {members_text(text, 150)}" for text in taught), FIELD_MAX)
 
 
 def history_text(history: tuple[Revision, ...]) -> str:
