@@ -35,9 +35,13 @@ FLOOD_REPLIES, FLOOD_WINDOW = 5, 60.0
 # Past it, one short busy notice per window, then silence: a raid is not amplified into the channel, and
 # Discord's per-channel rate limit never queues minutes of stale answers ahead of everyone else's.
 CHANNEL_REPLIES, CHANNEL_WINDOW = 10, 60.0
+GUILD_REPLIES = 30  # the same across all of a server's channels, so a raid spread over channels is capped too
 STALE_AFTER = 60.0  # seconds after which an answer still waiting to be sent is dropped, not sent late
 BUSY_TEXT = ("Lots of questions in this channel right now, so I'm pausing here for a minute. "
              "`/ask` still works, or try me again shortly.")
+SERVER_BUSY_TEXT = ("Lots of questions across this server right now, so I'm pausing for a minute. "
+                    "`/ask` still works, or try me again shortly.")
+SLOW_DOWN_TEXT = "You're asking faster than I can keep up; try again in a minute."
 # /ask answers in one response when matching is done by then, else it defers first: Discord drops an
 # interaction that is not acknowledged within 3 s, and a busy matching pool can take longer than that.
 ASK_AT_ONCE_SECONDS = 1.5
@@ -117,6 +121,7 @@ class Answering(commands.Cog):
         self.cooldowns = Cooldowns()
         self.flood = FloodLimit(FLOOD_REPLIES, FLOOD_WINDOW)
         self.channel_replies = FloodLimit(CHANNEL_REPLIES, CHANNEL_WINDOW)
+        self.guild_replies = FloodLimit(GUILD_REPLIES, CHANNEL_WINDOW)
         self.clock = time.monotonic  # when each message arrived, to drop answers that come too late
 
     # -- messages -------------------------------------------------------------------------------------
@@ -154,15 +159,26 @@ class Answering(commands.Cog):
         await self._answer_message(knowledge, message, trigger, received)
 
     async def _channel_has_room(self, message: discord.Message) -> bool:
-        """Within the channel's cap of answers per window; past it, one busy notice per window."""
+        """Within the channel's and the server's caps of answers per window; past one, one busy notice per
+        window in this channel, then silence."""
         channel_id = message.channel.id
-        if self.channel_replies.allow(channel_id):
+        busy = self._busy(channel_id, message.guild.id if message.guild else None)
+        if busy is None:
             return True
-        log.info("channel cap: not answering user %s in channel %s", message.author.id, channel_id)
+        log.info("%s cap: not answering user %s in channel %s", "channel" if busy == BUSY_TEXT else "server",
+                 message.author.id, channel_id)
         if self.cooldowns.ready(("busy", channel_id), CHANNEL_WINDOW):
             self.cooldowns.touch(("busy", channel_id))
-            await send_reply(message, content=BUSY_TEXT)
+            await send_reply(message, content=busy)
         return False
+
+    def _busy(self, channel_id: int | None, guild_id: int | None) -> str | None:
+        """None if one more public answer fits the channel's and the server's caps (and count it); else why not."""
+        if not self.channel_replies.allow(channel_id):
+            return BUSY_TEXT
+        if guild_id is not None and not self.guild_replies.allow(guild_id):
+            return SERVER_BUSY_TEXT
+        return None
 
     async def _follow_up(self, knowledge: GuildKnowledge, message: discord.Message, trigger: Trigger,
                          referenced: object) -> bool:
@@ -235,11 +251,16 @@ class Answering(commands.Cog):
     async def ask(self, interaction: discord.Interaction[MythBot], question: app_commands.Range[str, 1, 500]) -> None:
         started = time.perf_counter()
         guild = interaction.guild
+        if not self.flood.allow(interaction.user.id):
+            await interaction.response.send_message(SLOW_DOWN_TEXT, ephemeral=True, allowed_mentions=NO_PINGS)
+            return
+        # A busy channel or server still gets its answer, privately: /ask never adds to a raid's noise.
+        public = self._busy(interaction.channel_id, interaction.guild_id) is None
         knowledge = knowledge_for(interaction)
         matching = asyncio.ensure_future(self._ask(knowledge, question, passive=False))
         done, _ = await asyncio.wait({matching}, timeout=ASK_AT_ONCE_SECONDS)
         if not done:
-            await interaction.response.defer(thinking=True)
+            await interaction.response.defer(thinking=True, ephemeral=not public)
         reply = await matching
         self._record_if_unanswered(reply, interaction.guild_id, interaction.channel_id)
         # The member's text is never repeated (it may carry invite links or scam text to launder), and a
@@ -248,9 +269,9 @@ class Answering(commands.Cog):
         content, embed, view = reply_parts(knowledge, reply, interaction.user.id)
         if interaction.response.is_done():
             await interaction.followup.send(given(content), embed=given(embed), view=given(view),
-                                            allowed_mentions=NO_PINGS)
+                                            ephemeral=not public, allowed_mentions=NO_PINGS)
         else:
-            private = reply.result.status != "answer"
+            private = reply.result.status != "answer" or not public
             await interaction.response.send_message(content, embed=given(embed), view=given(view), ephemeral=private,
                                                     allowed_mentions=NO_PINGS)
         self._record_decision(reply, interaction.guild_id, interaction.channel_id, interaction.user.id)

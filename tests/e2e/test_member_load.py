@@ -7,7 +7,15 @@ import sqlite3
 
 import pytest
 
-from bot.cogs.answering import BUSY_TEXT, CHANNEL_REPLIES, STALE_AFTER
+from bot.cogs.answering import (
+    BUSY_TEXT,
+    CHANNEL_REPLIES,
+    FLOOD_REPLIES,
+    GUILD_REPLIES,
+    SERVER_BUSY_TEXT,
+    SLOW_DOWN_TEXT,
+    STALE_AFTER,
+)
 from bot.engine.engine import MAX_TYPED_CHARS
 from bot.storage.operations import hide_entry
 from tests.e2e import member_support
@@ -116,6 +124,45 @@ async def test_a_raid_in_one_channel_gets_at_most_the_cap_and_one_busy_notice(fa
     await fake_discord.inject_message(myths, bystander, mention(fake_discord, "how much protein should i eat"))
     answer = await fake_discord.wait_for_message(myths.id, since=mark)
     assert embed_title(answer) == "How much protein do I need to build muscle?"
+
+
+async def test_a_raid_spread_over_channels_gets_at_most_the_server_cap(fake_discord, start_bot, make_bot):
+    channels = [fake_discord.guild.channel("general"), fake_discord.guild.channel("myths"),
+                *(fake_discord.add_channel(f"raid-{n}") for n in range(2))]
+    await start_bot(make_bot())
+    raiders = [fake_discord.make_member(f"raider{n}") for n in range(40)]
+    mark = fake_discord.mark()
+    for n in range(120):  # 30 a channel: each channel alone would answer its cap of 10, 40 in all
+        await fake_discord.inject_message(channels[n % 4], raiders[n % 40], mention(fake_discord, "spot reduction?"))
+    await fake_discord.settle()
+    sent = [m for channel in channels for m in fake_discord.messages_sent(channel.id, since=mark)]
+    notices = [m for m in sent if m["content"] in (BUSY_TEXT, SERVER_BUSY_TEXT)]
+    assert len(sent) - len(notices) == GUILD_REPLIES < 4 * CHANNEL_REPLIES
+    assert len(notices) <= len(channels)  # at most one notice a channel in the window
+    assert any(m["content"] == SERVER_BUSY_TEXT for m in notices)
+
+
+async def test_ask_in_a_busy_channel_answers_privately_and_a_fast_asker_is_slowed(fake_discord, start_bot, make_bot):
+    await start_bot(make_bot())
+    general = fake_discord.guild.channel("general")
+    raiders = [fake_discord.make_member(f"raider{n}") for n in range(CHANNEL_REPLIES)]
+    for raider in raiders:  # fill the channel's cap
+        await fake_discord.inject_message(general, raider, mention(fake_discord, "does spot reduction work"))
+    await fake_discord.settle()
+    alice = fake_discord.make_member("alice")
+    asked = await fake_discord.inject_slash_command("ask", {"question": "does spot reduction work"}, user=alice,
+                                                    channel=general)
+    said = await asked.response()
+    assert embed_title(said) == "Can you burn fat from one spot?" and said.ephemeral
+
+    bo = fake_discord.make_member("bo")
+    replies = []
+    for _ in range(FLOOD_REPLIES + 1):
+        asked = await fake_discord.inject_slash_command("ask", {"question": "how much protein"}, user=bo,
+                                                        channel=fake_discord.guild.channel("myths"))
+        replies.append(await asked.response())
+    assert all(reply.content != SLOW_DOWN_TEXT for reply in replies[:FLOOD_REPLIES])
+    assert replies[-1].content == SLOW_DOWN_TEXT and replies[-1].ephemeral
 
 
 class SteppedClock:

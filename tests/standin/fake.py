@@ -130,6 +130,14 @@ class FakeDiscord:
         guild.add_member(self.bot_user, [guild.role(self.bot_user.username)])
         return guild
 
+    def add_channel(self, name: str, *, guild: FakeGuild | None = None) -> FakeChannel:
+        """A new text channel in the (main) guild. Add it before the bot starts: it learns them from GUILD_CREATE."""
+        guild = guild or self.guild
+        channel = FakeChannel(self.snowflake(), name, guild.id, position=len(guild.channels))
+        guild.channels.append(channel)
+        self.channels[channel.id] = channel
+        return channel
+
     def add_role(self, name: str, permissions: int = 0, *, guild: FakeGuild | None = None) -> FakeRole:
         """A new role in the (main) guild. Add it before the bot starts: the bot learns roles from GUILD_CREATE."""
         guild = guild or self.guild
