@@ -63,7 +63,9 @@ def what_failed(interaction: discord.Interaction[Any]) -> str:
     if interaction.type is discord.InteractionType.autocomplete:
         return f"autocomplete of {name}"
     if interaction.type is discord.InteractionType.component:
-        return f"button {custom_id_of(interaction)}"
+        data: Mapping[str, object] = interaction.data or {}
+        kind = "button" if data.get("component_type") == discord.ComponentType.button.value else "menu"
+        return f"{kind} {custom_id_of(interaction)}"
     if interaction.type is discord.InteractionType.modal_submit:
         return f"form {custom_id_of(interaction)}"
     return name
@@ -138,6 +140,30 @@ class GuardedButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
             await self.clicked(interaction)
+        except Exception as error:  # discord.py would only log it
+            await interaction_failed(interaction, error)
+
+
+class GuardedSelect(discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=_NOTHING):
+    """A select menu that survives restarts, under the policy: as `GuardedButton`, with `chosen` given the
+    values picked."""
+
+    async def allowed(self, interaction: discord.Interaction[Any], /) -> bool:
+        return True
+
+    async def chosen(self, interaction: discord.Interaction[Any], values: list[str], /) -> None:
+        raise NotImplementedError
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        try:
+            return await self.allowed(interaction)
+        except Exception as error:  # discord.py would take it as a silent "no"
+            await interaction_failed(interaction, error)
+            return False
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await self.chosen(interaction, list(self.item.values))
         except Exception as error:  # discord.py would only log it
             await interaction_failed(interaction, error)
 

@@ -1,10 +1,12 @@
 """Moderators teach the bot from `/faq gaps` and undo it, through the real discord.py client and the stand-in:
 members' unanswered questions, one pick in the report, and the next member asking gets that answer."""
 
+import logging
 import shutil
 
 import pytest
 
+from bot.cogs._errors import APOLOGY
 from bot.cogs._ui import NO_ANSWER_TEXT
 from bot.discord_app import create_bot
 from bot.faq.teaching import key_of
@@ -179,3 +181,16 @@ async def test_the_five_most_asked_groups_get_a_select(fake_discord, running):
     assert [s["custom_id"] for s in selects] == [f"mythbot:faq:teach:30:{key_of(f'is {topic} worth it')}"
                                                  for topic in reversed(topics[2:])]
     assert all(len(s["custom_id"]) <= 100 and s["options"][-1]["value"] == "+new" for s in selects)
+
+
+async def test_a_menu_that_fails_apologises_and_logs_one_line_naming_it(fake_discord, running, caplog):
+    moderator = fake_discord.make_moderator("mod")
+    await members_ask_unanswered(fake_discord)
+    report = await gaps_report(fake_discord, moderator)
+    fake_discord.fail_next("POST", "/interactions/{id}/{token}/callback", 403,
+                           {"message": "Missing Permissions", "code": 50013})
+    picked = await fake_discord.inject_component(TEACH, int(report["id"]), moderator, values=[SPOT])
+    said = await picked.response()
+    assert said.content == APOLOGY and said.ephemeral
+    [failure] = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert failure.getMessage().startswith(f"menu {TEACH} failed") and failure.exc_info

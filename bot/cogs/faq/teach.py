@@ -22,7 +22,7 @@ from typing import Any, Self
 
 import discord
 
-from bot.cogs._errors import GuardedButton, interaction_failed
+from bot.cogs._errors import GuardedButton, GuardedSelect
 from bot.cogs._ui import clip
 from bot.cogs.faq.access import actor_of, guild_of, host_of, refuse_unless_moderator
 from bot.cogs.faq.form import FaqForm
@@ -48,24 +48,11 @@ def teaching_of(interaction: discord.Interaction[Any]) -> Teaching:
     return Teaching(host_of(interaction).service)
 
 
-class ModeratorSelect(discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=r"(?!)"):
-    """A select that survives restarts, for moderators only, under the error policy (as `GuardedButton`)."""
+class ModeratorSelect(GuardedSelect, template=r"(?!)"):
+    """A select that survives restarts, for moderators only (others get a private refusal)."""
 
-    async def chosen(self, interaction: discord.Interaction[Any], values: list[str], /) -> None:
-        raise NotImplementedError
-
-    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
-        try:
-            return await refuse_unless_moderator(interaction)
-        except Exception as error:  # discord.py would take it as a silent "no"
-            await interaction_failed(interaction, error)
-            return False
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            await self.chosen(interaction, list(self.item.values))
-        except Exception as error:  # discord.py would only log it
-            await interaction_failed(interaction, error)
+    async def allowed(self, interaction: discord.Interaction[Any], /) -> bool:
+        return await refuse_unless_moderator(interaction)
 
 
 # --- answering a group of the gaps report --------------------------------------------------------------------
