@@ -153,8 +153,8 @@ async def test_a_candidate_is_stored_as_pending(members, stores, fixture_engine)
     stored = await members.keep(Candidate(GUILD, ALICE, "wtf is a hipdip", "squats-hip-dips", "reask"),
                                 knowledge_of(fixture_engine, faq))
     [suggestion] = await records.suggestions(GUILD)
-    assert (suggestion.id, suggestion.question, suggestion.entry_id, suggestion.source, suggestion.status) == (
-        stored, "wtf is a hipdip", "squats-hip-dips", "reask", "pending")
+    assert (suggestion.id, suggestion.question, suggestion.entry_id, suggestion.source, suggestion.status,
+            suggestion.member_id) == (stored, "wtf is a hipdip", "squats-hip-dips", "reask", "pending", ALICE)
 
 
 async def test_a_question_the_entry_already_answers_is_not_stored(members, stores, fixture_engine):
@@ -188,6 +188,17 @@ async def test_the_board_groups_by_entry_and_phrasing_most_suggested_first(board
     ]
     assert page.proposals[0].title == board.title(GUILD, "spot-reduction") != "(no longer in the knowledge)"
     assert (page.number, page.count, page.total) == (0, 1, 3)
+
+
+async def test_the_board_counts_members_not_rows_even_after_a_restart(board, stores, fixture_engine, clock):
+    faq, records, workers = stores
+    knowledge = knowledge_of(fixture_engine, faq)
+    for _ in range(2):  # the same member before and after a restart (a new watch forgets what it admitted)
+        fresh = MemberSuggestions(records, workers, SuggestionWatch(clock=clock))
+        assert await fresh.keep(Candidate(GUILD, ALICE, "wtf is a hipdip", "squats-hip-dips", "pick"), knowledge)
+    await fresh.keep(Candidate(GUILD, ALICE + 1, "WTF is a hipdip?", "squats-hip-dips", "reask"), knowledge)
+    [proposal] = (await board.page(GUILD)).proposals
+    assert (len(proposal.ids), proposal.members) == (3, 2)
 
 
 async def test_the_board_pages(board, stores):

@@ -12,8 +12,8 @@ Nothing a member does changes answers: a suggestion only waits. `SuggestionBoard
 each; approving one teaches exactly that phrasing (the store's `train`, audited), dismissing it resolves
 it as rejected.
 
-Storage keeps no member id with a suggestion, so "members" counts stored suggestions: one per member
-and phrasing while this process remembers it (`SuggestionWatch.admit`).
+Each suggestion keeps who made it, so "members" counts different members, across restarts too; the
+per-member cap and once-per-phrasing check (`SuggestionWatch.admit`) live in this process's memory.
 """
 
 import json
@@ -144,7 +144,8 @@ class MemberSuggestions:
         if not self.watch.admit(candidate):
             return None
         return await self.workers.record(f"a suggestion in guild {candidate.guild_id}", self.records.record_suggestion,
-                                         candidate.guild_id, candidate.question, candidate.entry_id, candidate.source)
+                                         candidate.guild_id, candidate.question, candidate.entry_id, candidate.source,
+                                         candidate.member_id)
 
 
 # --- what moderators see ----------------------------------------------------------------------------------
@@ -159,15 +160,12 @@ class Proposal:
     question: str  # as first asked
     ids: tuple[int, ...]
     sources: tuple[str, ...]
+    members: int  # different members who suggested it (rows recorded without a member count one each)
 
     @property
     def id(self) -> int:
         """The id its buttons carry: the oldest suggestion's."""
         return self.ids[0]
-
-    @property
-    def members(self) -> int:
-        return len(self.ids)
 
 
 @dataclass(frozen=True)
@@ -185,11 +183,16 @@ def proposals_of(suggestions: list[Suggestion], title: Callable[[str], str]) -> 
     for suggestion in suggestions:
         grouped.setdefault((suggestion.entry_id, normalize(suggestion.question)), []).append(suggestion)
     proposals = [Proposal(entry_id, title(entry_id), rows[0].question, tuple(s.id for s in rows),
-                          tuple(sorted({s.source for s in rows}))) for (entry_id, _), rows in grouped.items()]
+                          tuple(sorted({s.source for s in rows})), _members(rows))
+                 for (entry_id, _), rows in grouped.items()]
     per_entry: dict[str, int] = {}
     for proposal in proposals:
         per_entry[proposal.entry_id] = per_entry.get(proposal.entry_id, 0) + proposal.members
     return sorted(proposals, key=lambda p: (-per_entry[p.entry_id], p.entry_id, -p.members, p.id))
+
+
+def _members(rows: list[Suggestion]) -> int:
+    return len({s.member_id if s.member_id is not None else ("row", s.id) for s in rows})
 
 
 class SuggestionBoard:

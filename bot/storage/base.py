@@ -201,6 +201,7 @@ class Suggestion:
     source: str
     created_at: float
     status: str
+    member_id: int | None = None  # who suggested it (None: recorded before members were kept)
 
 
 # --- the protocols ---------------------------------------------------------------------------------------
@@ -271,8 +272,9 @@ class RecordStore(Protocol):
     async def votes(self, guild_id: int | None, since: float) -> list[Vote]:
         """Oldest first."""
 
-    async def record_suggestion(self, guild_id: int, question: str, entry_id: str, source: str) -> int:
-        """Keep a pending suggestion (`source` is pick or reask); returns its id."""
+    async def record_suggestion(self, guild_id: int, question: str, entry_id: str, source: str,
+                                member_id: int | None = None) -> int:
+        """Keep a pending suggestion (`source` is pick or reask) by `member_id`; returns its id."""
 
     async def suggestions(self, guild_id: int, status: str = "pending") -> list[Suggestion]:
         """Oldest first."""

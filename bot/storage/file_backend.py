@@ -129,8 +129,9 @@ class FileRecordStore:
     async def votes(self, guild_id: int | None, since: float) -> list[Vote]:
         return await self._call(self._records.votes, guild_id, since)
 
-    async def record_suggestion(self, guild_id: int, question: str, entry_id: str, source: str) -> int:
-        return await self._call(self._records.record_suggestion, guild_id, question, entry_id, source)
+    async def record_suggestion(self, guild_id: int, question: str, entry_id: str, source: str,
+                                member_id: int | None = None) -> int:
+        return await self._call(self._records.record_suggestion, guild_id, question, entry_id, source, member_id)
 
     async def suggestions(self, guild_id: int, status: str = "pending") -> list[Suggestion]:
         return await self._call(self._records.suggestions, guild_id, status)

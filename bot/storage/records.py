@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS suggestions (
     entry_id TEXT NOT NULL,
     source TEXT NOT NULL CHECK (source IN ('pick', 'reask')),
     created_at REAL NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending'
+    status TEXT NOT NULL DEFAULT 'pending',
+    member_id INTEGER
 );
 CREATE INDEX IF NOT EXISTS suggestions_guild ON suggestions (guild_id, status, created_at);
 CREATE TABLE IF NOT EXISTS decisions (
@@ -85,6 +86,8 @@ CREATE TABLE IF NOT EXISTS decisions (
 CREATE INDEX IF NOT EXISTS decisions_guild ON decisions (guild_id, created_at);
 """
 RECORDS_FILE = "mythbot.sqlite3"  # in the data dir
+# (table, column, type) added to a table after its first release, in the order they were added.
+ADDED_COLUMNS = (("suggestions", "member_id", "INTEGER"),)
 TABLES = ("audit", "unanswered", "feedback", "suggestions", "decisions")
 MAX_QUESTION_CHARS = 500
 DEFAULT_BUSY_TIMEOUT = 10.0  # seconds SQLite waits for another writer before "database is locked"
@@ -109,6 +112,14 @@ class Records:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Columns added since a data dir was created (CREATE TABLE IF NOT EXISTS leaves old tables as they are)."""
+        for table, column, kind in ADDED_COLUMNS:
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     @contextmanager
     def _cursor(self, busy_wait: float | None = None) -> Iterator[sqlite3.Cursor]:
@@ -202,18 +213,19 @@ class Records:
                                "AND created_at >= ? ORDER BY created_at, id", (guild_id, since)).fetchall()
         return [Vote(created_at, entry_id, bool(helpful)) for created_at, entry_id, helpful in rows]
 
-    def record_suggestion(self, guild_id: int, question: str, entry_id: str, source: str) -> int:
+    def record_suggestion(self, guild_id: int, question: str, entry_id: str, source: str,
+                          member_id: int | None = None) -> int:
         if source not in SUGGESTION_SOURCES:
             raise ValueError(f"source must be one of {', '.join(SUGGESTION_SOURCES)}, got {source!r}")
         with self._cursor() as cur:
-            cur.execute("INSERT INTO suggestions (guild_id, question, entry_id, source, created_at) "
-                        "VALUES (?, ?, ?, ?, ?)", (guild_id, question[:MAX_QUESTION_CHARS], entry_id, source,
-                                                   time.time()))
+            cur.execute("INSERT INTO suggestions (guild_id, question, entry_id, source, created_at, member_id) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (guild_id, question[:MAX_QUESTION_CHARS], entry_id, source,
+                                                      time.time(), member_id))
             return cur.lastrowid
 
     def suggestions(self, guild_id: int, status: str = "pending") -> list[Suggestion]:
         with self._cursor() as cur:
-            rows = cur.execute("SELECT id, guild_id, question, entry_id, source, created_at, status "
+            rows = cur.execute("SELECT id, guild_id, question, entry_id, source, created_at, status, member_id "
                                "FROM suggestions WHERE guild_id = ? AND status = ? ORDER BY created_at, id",
                                (guild_id, status)).fetchall()
         return [Suggestion(*row) for row in rows]

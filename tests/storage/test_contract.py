@@ -345,11 +345,11 @@ async def test_decisions_are_kept_per_server_in_order(backend):
 
 async def test_suggestions_wait_for_a_moderator(backend):
     records = await backend.records()
-    first = await records.record_suggestion(GUILD, "wtf is a hipdip", "squats-hip-dips", "pick")
+    first = await records.record_suggestion(GUILD, "wtf is a hipdip", "squats-hip-dips", "pick", member_id=7)
     second = await records.record_suggestion(GUILD, "belly fat crunches", "spot-reduction", "reask")
     await records.record_suggestion(OTHER_GUILD, "protein?", "protein-intake", "pick")
-    assert [(s.id, s.question, s.source) for s in await records.suggestions(GUILD)] == [
-        (first, "wtf is a hipdip", "pick"), (second, "belly fat crunches", "reask")]
+    assert [(s.id, s.question, s.source, s.member_id) for s in await records.suggestions(GUILD)] == [
+        (first, "wtf is a hipdip", "pick", 7), (second, "belly fat crunches", "reask", None)]
 
     assert await records.resolve_suggestion(GUILD, first, "approved")
     assert not await records.resolve_suggestion(GUILD, first, "rejected")  # no longer pending

@@ -1,3 +1,4 @@
+import sqlite3
 import threading
 
 from bot.storage.records import Records
@@ -36,3 +37,22 @@ def test_records_survive_a_reopen_and_concurrent_writers(tmp_path):
         t.join()
     records.close()
     assert len(Records(path).audit_log(5, limit=1000)) == 200
+
+
+def test_a_data_dir_from_before_suggestions_kept_members_gains_the_column_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "r.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE suggestions (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, question TEXT NOT NULL,
+            entry_id TEXT NOT NULL, source TEXT NOT NULL CHECK (source IN ('pick', 'reask')),
+            created_at REAL NOT NULL, status TEXT NOT NULL DEFAULT 'pending');
+        INSERT INTO suggestions (guild_id, question, entry_id, source, created_at)
+            VALUES (1, 'wtf is a hipdip', 'squats-hip-dips', 'pick', 1.0);
+    """)
+    old.close()
+    records = Records(path)
+    records.record_suggestion(1, "belly fat crunches", "spot-reduction", "reask", member_id=7)
+    assert [(s.question, s.member_id) for s in records.suggestions(1)] == [
+        ("wtf is a hipdip", None), ("belly fat crunches", 7)]
+    records.close()
+    assert [s.member_id for s in Records(path).suggestions(1)] == [None, 7]  # opening again changes nothing

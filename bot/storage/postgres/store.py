@@ -462,17 +462,20 @@ class PgRecordStore:
                                 "FROM %s::bigint AND created_at >= %s ORDER BY created_at, id", (guild_id, since))
         return [Vote(created_at, entry_id, bool(helpful)) for created_at, entry_id, helpful in rows]
 
-    async def record_suggestion(self, guild_id: int, question: str, entry_id: str, source: str) -> int:
+    async def record_suggestion(self, guild_id: int, question: str, entry_id: str, source: str,
+                                member_id: int | None = None) -> int:
         if source not in SUGGESTION_SOURCES:
             raise ValueError(f"source must be one of {', '.join(SUGGESTION_SOURCES)}, got {source!r}")
         [(suggestion_id,)] = await self._rows(
-            "INSERT INTO suggestions (guild_id, question, entry_id, source, created_at) VALUES (%s, %s, %s, %s, %s) "
-            "RETURNING id", (guild_id, question[:MAX_QUESTION_CHARS], entry_id, source, time.time()))
+            "INSERT INTO suggestions (guild_id, question, entry_id, source, created_at, member_id) "
+            "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+            (guild_id, question[:MAX_QUESTION_CHARS], entry_id, source, time.time(), member_id))
         return suggestion_id
 
     async def suggestions(self, guild_id: int, status: str = "pending") -> list[Suggestion]:
-        rows = await self._rows("SELECT id, guild_id, question, entry_id, source, created_at, status FROM suggestions "
-                                "WHERE guild_id = %s AND status = %s ORDER BY created_at, id", (guild_id, status))
+        rows = await self._rows("SELECT id, guild_id, question, entry_id, source, created_at, status, member_id "
+                                "FROM suggestions WHERE guild_id = %s AND status = %s ORDER BY created_at, id",
+                                (guild_id, status))
         return [Suggestion(*row) for row in rows]
 
     async def resolve_suggestion(self, guild_id: int, suggestion_id: int, status: str) -> bool:
