@@ -119,10 +119,8 @@ def guarded_autocomplete(suggest: Callable[P, Suggestions[ChoiceT]]) -> Callable
     return guarded
 
 
-class GuardedButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=_NOTHING):
-    """A button that survives restarts (its state in the custom_id), under the policy. Subclasses pass their
-    own `template`, write `clicked` and, when only some members may click, `allowed` (which answers
-    those refused)."""
+class _Guarded:
+    """The check and the callback of a component that survives restarts, under the policy."""
 
     async def allowed(self, interaction: discord.Interaction[Any], /) -> bool:
         return True
@@ -144,28 +142,21 @@ class GuardedButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], 
             await interaction_failed(interaction, error)
 
 
-class GuardedSelect(discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=_NOTHING):
+class GuardedButton(_Guarded, discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=_NOTHING):
+    """A button that survives restarts (its state in the custom_id), under the policy. Subclasses pass their
+    own `template`, write `clicked` and, when only some members may click, `allowed` (which answers
+    those refused)."""
+
+
+class GuardedSelect(_Guarded, discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=_NOTHING):
     """A select menu that survives restarts, under the policy: as `GuardedButton`, with `chosen` given the
     values picked."""
-
-    async def allowed(self, interaction: discord.Interaction[Any], /) -> bool:
-        return True
 
     async def chosen(self, interaction: discord.Interaction[Any], values: list[str], /) -> None:
         raise NotImplementedError
 
-    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
-        try:
-            return await self.allowed(interaction)
-        except Exception as error:  # discord.py would take it as a silent "no"
-            await interaction_failed(interaction, error)
-            return False
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            await self.chosen(interaction, list(self.item.values))
-        except Exception as error:  # discord.py would only log it
-            await interaction_failed(interaction, error)
+    async def clicked(self, interaction: discord.Interaction[Any], /) -> None:
+        await self.chosen(interaction, list(self.item.values))
 
 
 class GuardedView(discord.ui.View):

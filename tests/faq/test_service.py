@@ -7,29 +7,11 @@ from dataclasses import replace
 import pytest
 
 from bot.faq.drafts import Draft
-from bot.faq.service import DRY_RUNS, Card, EditForm, FaqService, Outcome, Prompt
-from bot.storage.factory import open_storage
+from bot.faq.service import DRY_RUNS, Card, EditForm, Outcome, Prompt
 from bot.storage.operations import add_entry_op, hide_entry, remove_entry
-from bot.workers import Workers
 from tests.storage.conftest import ANA, BO, GUILD, creatine_entry, myth
 
 CREATINE_ID = "does-creatine-make-you-bloated"
-
-
-@pytest.fixture
-async def service(tmp_path, fixture_engine):
-    faq, records = await open_storage(tmp_path / "data", None, lambda: fixture_engine.kb)
-    await faq.load_all()
-    workers = Workers()
-
-    async def reload_curated():
-        return []
-
-    yield FaqService(lambda: fixture_engine, faq, records, workers, reload_curated)
-    await workers.drain()
-    await faq.close()
-    await records.close()
-    workers.close()
 
 
 def guild_file(tmp_path):

@@ -7,28 +7,10 @@ import pytest
 
 from bot.faq.service import FaqService, GapReport, Outcome
 from bot.faq.teaching import Candidate, Teaching, candidates, group_key, group_questions, phrasing_key
-from bot.storage.factory import open_storage
 from bot.storage.operations import add_entry_op, hide_entry, train
-from bot.workers import Workers
 from tests.storage.conftest import ANA, BO, GUILD, OTHER_GUILD, myth
 
 TUMMY = ("how to shrink my tummy fat only", "how can i shrink tummy fat only fast", "shrink my tummy fat quick")
-
-
-@pytest.fixture
-async def service(tmp_path, fixture_engine):
-    faq, records = await open_storage(tmp_path / "data", None, lambda: fixture_engine.kb)
-    await faq.load_all()
-    workers = Workers()
-
-    async def reload_curated():
-        return []
-
-    yield FaqService(lambda: fixture_engine, faq, records, workers, reload_curated)
-    await workers.drain()
-    await faq.close()
-    await records.close()
-    workers.close()
 
 
 @pytest.fixture
