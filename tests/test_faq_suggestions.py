@@ -201,6 +201,18 @@ async def test_the_board_counts_members_not_rows_even_after_a_restart(board, sto
     assert (len(proposal.ids), proposal.members) == (3, 2)
 
 
+async def test_the_hourly_cap_holds_across_restarts(stores, fixture_engine, clock):
+    faq, records, workers = stores
+    knowledge = knowledge_of(fixture_engine, faq)
+    kept = []
+    for n in range(3):  # a restart before each: a new watch remembers nothing
+        fresh = MemberSuggestions(records, workers, SuggestionWatch(per_member=2, clock=clock))
+        kept.append(await fresh.keep(Candidate(GUILD, ALICE, f"wtf is a hipdip {n}", "squats-hip-dips", "pick"),
+                                     knowledge))
+    assert kept[0] and kept[1] and kept[2] is None
+    assert await records.suggested_since(ALICE, 0.0) == 2
+
+
 async def test_the_board_pages(board, stores):
     _, records, _ = stores
     await suggest(records, [(f"question number {n}", "spot-reduction") for n in range(6)])

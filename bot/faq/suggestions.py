@@ -12,8 +12,9 @@ Nothing a member does changes answers: a suggestion only waits. `SuggestionBoard
 each; approving one teaches exactly that phrasing (the store's `train`, audited), dismissing it resolves
 it as rejected.
 
-Each suggestion keeps who made it, so "members" counts different members, across restarts too; the
-per-member cap and once-per-phrasing check (`SuggestionWatch.admit`) live in this process's memory.
+Each suggestion keeps who made it, so "members" counts different members, across restarts too, and the
+per-member hourly cap is checked against storage as well as in memory, so it holds across restarts and
+shards; the once-per-phrasing check (`SuggestionWatch.admit`) lives in this process's memory.
 """
 
 import json
@@ -76,6 +77,7 @@ class SuggestionWatch:
                  cap_window: float = CAP_WINDOW, capacity: int = MEMORY_CAPACITY,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.window = window
+        self.per_member, self.cap_window = per_member, cap_window
         self.capacity = capacity
         self.clock = clock
         self._last: OrderedDict[Key, LastReply] = OrderedDict()
@@ -141,11 +143,19 @@ class MemberSuggestions:
         reply = await self.workers.match(knowledge.ask, candidate.question)
         if reply.result.status == "answer" and reply.result.entry == candidate.entry_id:
             return None  # the entry already answers it directly: nothing to teach
-        if not self.watch.admit(candidate):
+        if not self.watch.admit(candidate) or not await self._under_stored_cap(candidate.member_id):
             return None
         return await self.workers.record(f"a suggestion in guild {candidate.guild_id}", self.records.record_suggestion,
                                          candidate.guild_id, candidate.question, candidate.entry_id, candidate.source,
                                          candidate.member_id)
+
+
+    async def _under_stored_cap(self, member_id: int) -> bool:
+        """The hourly cap as storage counts it: it holds across restarts and across processes (shards)."""
+        since = time.time() - self.watch.cap_window
+        made = await self.workers.record(f"a suggestion of member {member_id} (counting their last hour's)",
+                                         self.records.suggested_since, member_id, since)
+        return made is not None and made < self.watch.per_member
 
 
 # --- what moderators see ----------------------------------------------------------------------------------

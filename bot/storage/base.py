@@ -276,6 +276,9 @@ class RecordStore(Protocol):
                                 member_id: int | None = None) -> int:
         """Keep a pending suggestion (`source` is pick or reask) by `member_id`; returns its id."""
 
+    async def suggested_since(self, member_id: int, since: float) -> int:
+        """How many suggestions `member_id` made since `since` (Unix time), in every server."""
+
     async def suggestions(self, guild_id: int, status: str = "pending") -> list[Suggestion]:
         """Oldest first."""
 

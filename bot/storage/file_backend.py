@@ -133,6 +133,9 @@ class FileRecordStore:
                                 member_id: int | None = None) -> int:
         return await self._call(self._records.record_suggestion, guild_id, question, entry_id, source, member_id)
 
+    async def suggested_since(self, member_id: int, since: float) -> int:
+        return await self._call(self._records.suggested_since, member_id, since)
+
     async def suggestions(self, guild_id: int, status: str = "pending") -> list[Suggestion]:
         return await self._call(self._records.suggestions, guild_id, status)
 

@@ -88,6 +88,7 @@ CREATE INDEX IF NOT EXISTS decisions_guild ON decisions (guild_id, created_at);
 RECORDS_FILE = "mythbot.sqlite3"  # in the data dir
 # (table, column, type) added to a table after its first release, in the order they were added.
 ADDED_COLUMNS = (("suggestions", "member_id", "INTEGER"),)
+ADDED_INDEXES = "CREATE INDEX IF NOT EXISTS suggestions_member ON suggestions (member_id, created_at);"  # after those
 TABLES = ("audit", "unanswered", "feedback", "suggestions", "decisions")
 MAX_QUESTION_CHARS = 500
 DEFAULT_BUSY_TIMEOUT = 10.0  # seconds SQLite waits for another writer before "database is locked"
@@ -120,6 +121,7 @@ class Records:
             present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
             if column not in present:
                 self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        self._db.executescript(ADDED_INDEXES)
 
     @contextmanager
     def _cursor(self, busy_wait: float | None = None) -> Iterator[sqlite3.Cursor]:
@@ -222,6 +224,12 @@ class Records:
                         "VALUES (?, ?, ?, ?, ?, ?)", (guild_id, question[:MAX_QUESTION_CHARS], entry_id, source,
                                                       time.time(), member_id))
             return cur.lastrowid
+
+    def suggested_since(self, member_id: int, since: float) -> int:
+        with self._cursor() as cur:
+            [(count,)] = cur.execute("SELECT count(*) FROM suggestions WHERE member_id = ? AND created_at >= ?",
+                                     (member_id, since)).fetchall()
+        return int(count)
 
     def suggestions(self, guild_id: int, status: str = "pending") -> list[Suggestion]:
         with self._cursor() as cur:

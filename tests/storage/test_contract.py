@@ -354,6 +354,8 @@ async def test_suggestions_wait_for_a_moderator(backend):
     assert await records.resolve_suggestion(GUILD, first, "approved")
     assert not await records.resolve_suggestion(GUILD, first, "rejected")  # no longer pending
     assert not await records.resolve_suggestion(OTHER_GUILD, second, "rejected")  # another server's
+    assert await records.suggested_since(7, 0.0) == 1  # in every server, whatever became of it
+    assert await records.suggested_since(7, time.time() + 1) == 0
     reopened = await backend.records()
     assert [s.id for s in await reopened.suggestions(GUILD)] == [second]
     assert [(s.id, s.status) for s in await reopened.suggestions(GUILD, "approved")] == [(first, "approved")]

@@ -7,6 +7,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from bot.storage.postgres.migrate import upgrade
+from bot.storage.records import ADDED_INDEXES
 from bot.storage.records import SCHEMA as SQLITE_SCHEMA
 
 GUILD, OTHER_GUILD = 111, 222
@@ -30,7 +31,7 @@ async def db(pg_database):
 
 def sqlite_shape(table: str) -> tuple[list[tuple[str, bool]], set[tuple[bool, tuple[str, ...]]]]:
     conn = sqlite3.connect(":memory:")
-    conn.executescript(SQLITE_SCHEMA)
+    conn.executescript(SQLITE_SCHEMA + ADDED_INDEXES)
     table_info = conn.execute(f"PRAGMA table_info({table})")
     columns = [(name, bool(notnull or pk)) for _, name, _, notnull, _, pk in table_info]
     indexes = {(bool(unique), tuple(column for *_, column in conn.execute(f"PRAGMA index_info({name})")))

@@ -472,6 +472,11 @@ class PgRecordStore:
             (guild_id, question[:MAX_QUESTION_CHARS], entry_id, source, time.time(), member_id))
         return suggestion_id
 
+    async def suggested_since(self, member_id: int, since: float) -> int:
+        [(count,)] = await self._rows("SELECT count(*) FROM suggestions WHERE member_id = %s AND created_at >= %s",
+                                      (member_id, since))
+        return int(count)
+
     async def suggestions(self, guild_id: int, status: str = "pending") -> list[Suggestion]:
         rows = await self._rows("SELECT id, guild_id, question, entry_id, source, created_at, status, member_id "
                                 "FROM suggestions WHERE guild_id = %s AND status = %s ORDER BY created_at, id",
