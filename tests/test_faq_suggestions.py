@@ -270,3 +270,4 @@ async def test_an_approval_the_store_refuses_stays_pending(board, stores):
     assert not refusal.ok and "protein-intake" in refusal.text
     assert faq.state(GUILD).trained == {}
     assert [s.id for s in await records.suggestions(GUILD)] == [taken]
+
