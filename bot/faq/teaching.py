@@ -118,9 +118,8 @@ class Teaching:
         """Teach `questions` as this server's phrasings of `entry_id`. Those another entry already has here are
         left out (and named); the rest are taught in one change, audited."""
         texts = [text for text in dict.fromkeys(" ".join(q.split()) for q in questions) if text]
-        before = set(self.service.faq.state(guild_id).trained.get(entry_id, ()))
         try:
-            await self.service.faq.apply(guild_id, train(entry_id, texts, actor))
+            change = await self.service.faq.apply(guild_id, train(entry_id, texts, actor))
             skipped: list[str] = []
         except ChangeRefused as error:
             if len(texts) < 2:
@@ -129,12 +128,12 @@ class Teaching:
             if not texts:
                 return refused(error)
             try:
-                await self.service.faq.apply(guild_id, train(entry_id, texts, actor))
+                change = await self.service.faq.apply(guild_id, train(entry_id, texts, actor))
             except StorageError as again:
                 return refused(again)
         except StorageError as error:
             return refused(error)
-        taught = [text for text in self.service.faq.state(guild_id).trained.get(entry_id, ()) if text not in before]
+        taught = list(change.phrasings)
         self._audit(guild_id, actor, "train", entry_id, taught)
         return Outcome(taught_text(entry_id, self._title(guild_id, entry_id), len(taught), skipped))
 
@@ -164,11 +163,11 @@ class Teaching:
         if not chosen:
             return Outcome(f"`{entry_id}` has no such taught phrasing here any more; nothing was changed.", ok=False)
         try:
-            await self.service.faq.apply(guild_id, untrain(entry_id, chosen, actor))
+            change = await self.service.faq.apply(guild_id, untrain(entry_id, chosen, actor))
         except StorageError as error:
             return refused(error)
         left = self.taught(guild_id, entry_id)
-        forgotten = [text for text in taught if text not in left]
+        forgotten = list(change.phrasings)
         self._audit(guild_id, actor, "untrain", entry_id, forgotten)
         remaining = f" {len(left)} taught phrasing{'s' if len(left) != 1 else ''} remain." if left else ""
         return Outcome(f"Forgot {len(forgotten)} taught phrasing{'s' if len(forgotten) != 1 else ''} of `{entry_id}`: "

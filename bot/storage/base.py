@@ -83,12 +83,14 @@ class Actor:
 class Change:
     """What a change did: `action` is add, edit, retire, restore, hide, unhide, train or untrain.
 
-    `by` is who made it, when the operation knows (`str(Actor)`)."""
+    `by` is who made it, when the operation knows (`str(Actor)`); `phrasings`, for train and untrain, the
+    ones it added or forgot (not those the entry already had, or never had)."""
 
     action: str
     entry_id: str
     entry: Entry | None = None
     by: str | None = None
+    phrasings: tuple[str, ...] = ()
 
     @property
     def revision(self) -> str | None:

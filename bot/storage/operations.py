@@ -198,7 +198,7 @@ def train(entry_id: str, phrasings: Iterable[str], actor: Actor) -> Operation:
             raise ChangeRefused([f"{entry_id!r} already matches {'this' if len(texts) == 1 else 'these'} "
                                  "as it is; nothing to teach"])
         trained = {**content.trained, entry_id: [*content.trained.get(entry_id, ()), *new]}
-        return with_trained(content, trained), Change("train", entry_id, None, str(actor))
+        return with_trained(content, trained), Change("train", entry_id, None, str(actor), tuple(new))
 
     return apply
 
@@ -210,10 +210,11 @@ def untrain(entry_id: str, phrasings: Iterable[str], actor: Actor) -> Operation:
     def apply(content: GuildFile, base: KnowledgeBase, now: datetime) -> tuple[GuildFile, Change]:
         taught = content.trained.get(entry_id, [])
         kept = [text for text in taught if normalize(text) not in keys]
-        if len(kept) == len(taught):
+        forgotten = tuple(text for text in taught if normalize(text) in keys)
+        if not forgotten:
             raise ChangeRefused([f"{entry_id!r} has no taught phrasing like that in this server"])
-        return with_trained(content, {**content.trained, entry_id: kept}), Change("untrain", entry_id, None,
-                                                                                  str(actor))
+        trained = {**content.trained, entry_id: kept}
+        return with_trained(content, trained), Change("untrain", entry_id, None, str(actor), forgotten)
 
     return apply
 

@@ -224,7 +224,7 @@ async def test_a_taught_phrasing_answers_in_its_server_only(backend, fixture_eng
 async def test_taught_phrasings_are_kept_checked_and_can_be_forgotten(backend):
     faq = await backend.faq()
     taught = await faq.apply(GUILD, train("spot-reduction", [LOVE_HANDLES, " does spot reduction work "], ANA))
-    assert (taught.action, taught.by) == ("train", "Ana (5)")
+    assert (taught.action, taught.by, taught.phrasings) == ("train", "Ana (5)", (LOVE_HANDLES,))
     assert faq.state(GUILD).trained == {"spot-reduction": (LOVE_HANDLES,)}  # the entry's own question is skipped
     assert (await backend.faq()).state(GUILD).trained == {"spot-reduction": (LOVE_HANDLES,)}
     assert faq.state(OTHER_GUILD).trained == {}
@@ -247,7 +247,7 @@ async def test_taught_phrasings_are_kept_checked_and_can_be_forgotten(backend):
         await faq.apply(GUILD, train("squats-hip-dips", ["hip dip squats any good"], ANA))
 
     forgotten = await faq.apply(GUILD, untrain("spot-reduction", ["Can I melt my love handles with side bends?"], BO))
-    assert forgotten.action == "untrain"
+    assert (forgotten.action, forgotten.phrasings) == ("untrain", (LOVE_HANDLES,))  # as it was taught
     assert (await backend.faq()).state(GUILD).trained == {CREATINE_ID: ("is creatine just water",)}
 
 
