@@ -9,6 +9,7 @@ without saving (`dry_run`). The form's own limits (five fields, myths only) are 
 `bot.faq.drafts`.
 """
 
+import asyncio
 import json
 import time
 from collections import Counter
@@ -225,6 +226,7 @@ class FaqService:
         self.workers = workers
         self._reload_curated = reload_curated
         self._latest_gaps: dict[tuple[int, int], GapReport] = {}
+        self._gaps_building: dict[tuple[int, int], asyncio.Task[GapReport | Outcome]] = {}
 
     @property
     def engine(self) -> Engine:
@@ -382,7 +384,17 @@ class FaqService:
 
     async def gaps(self, guild_id: int, days: int = 30) -> GapReport | Outcome:
         """The questions nobody got an answer to (and still would not), grouped, most asked first. The
-        grouping runs in the report pool (one thread, apart from members' answers), with capped work."""
+        grouping runs in the report pool (one thread, apart from members' answers), with capped work, and
+        everyone asking for a server's report while it is built (the command, teach menus after a restart)
+        shares that one build."""
+        key = (guild_id, days)
+        task = self._gaps_building.get(key)
+        if task is None:
+            task = self._gaps_building[key] = asyncio.ensure_future(self._build_gaps(guild_id, days))
+            task.add_done_callback(lambda _: self._gaps_building.pop(key, None))
+        return await asyncio.shield(task)  # a moderator who gives up does not cancel it for the others
+
+    async def _build_gaps(self, guild_id: int, days: int) -> GapReport | Outcome:
         try:
             asked = await self.records.unanswered(guild_id, time.time() - days * 86400, GAP_QUESTIONS)
         except StorageError as error:

@@ -2,6 +2,7 @@
 confirmation or an autocomplete offers is the store's own operation run without saving, so it agrees
 with what the command then does."""
 
+import asyncio
 from dataclasses import replace
 
 import pytest
@@ -80,3 +81,10 @@ async def test_the_card_of_a_curated_entry_hidden_here_still_shows(service):
     card = await service.card(GUILD, "spot-reduction")
     assert card.hidden_here and card.own is None and card.history == ()
     assert await service.card(GUILD, "nope") is None
+
+
+async def test_asking_for_a_report_while_it_is_built_shares_that_build(service):
+    await service.records.record_unanswered(GUILD, 1, "can side bends melt my love handles")
+    first, second = await asyncio.gather(service.gaps(GUILD, 30), service.gaps(GUILD, 30))
+    assert first is second and first.gaps  # one report, built once, for the command and a teach menu alike
+    assert await service.gaps(GUILD, 30) is not first  # a later ask builds afresh

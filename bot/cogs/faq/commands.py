@@ -1,7 +1,6 @@
 """The `/faq` slash commands. Each reads the interaction, asks the moderators' service
 (`bot.faq.service`) and draws what it returns (`views`, `form`); nothing here decides a rule."""
 
-import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -23,7 +22,7 @@ from bot.cogs.faq.access import (
 from bot.cogs.faq.form import FaqForm, form_target, save_unowned
 from bot.discord_app import MythBot
 from bot.faq.drafts import Draft
-from bot.faq.service import FaqService, GapReport, Listing, Outcome, Purpose
+from bot.faq.service import FaqService, Listing, Outcome, Purpose
 from bot.storage.base import Actor
 
 Action = Callable[[int, Actor, str], Awaitable[Outcome]]  # guild, who, entry id
@@ -63,7 +62,6 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
         self.bot = bot
         self.service = service
         self.moderator_role_ids = moderator_role_ids
-        self._gap_reports: dict[tuple[int, int], asyncio.Task[GapReport | Outcome]] = {}
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*views.DYNAMIC_ITEMS, *teach.DYNAMIC_ITEMS)
@@ -160,22 +158,13 @@ class FaqCommands(commands.GroupCog, name=COG_NAME, group_name="faq",
     @app_commands.describe(days="How far back to look (days)")
     async def gaps(self, interaction: discord.Interaction[Any], days: app_commands.Range[int, 1, 365] = 30) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        report = await self._gaps_report(guild_of(interaction), days)
+        report = await self.service.gaps(guild_of(interaction), days)
         if isinstance(report, Outcome):
             await views.reply(interaction, report)
             return
         embed = discord.Embed(title="Unanswered questions", description=views.gaps_text(report))
         view = await teach.gaps_view(interaction, report)  # "answer these with…" under the most asked groups
         await interaction.followup.send(embed=embed, view=given(view), ephemeral=True, allowed_mentions=NO_PINGS)
-
-    def _gaps_report(self, guild_id: int, days: int) -> Awaitable[GapReport | Outcome]:
-        """The report being built for this server, or a new one: repeated clicks share one report."""
-        key = (guild_id, days)
-        task = self._gap_reports.get(key)
-        if task is None:
-            task = self._gap_reports[key] = asyncio.ensure_future(self.service.gaps(guild_id, days))
-            task.add_done_callback(lambda _: self._gap_reports.pop(key, None))
-        return asyncio.shield(task)  # a moderator who gives up does not cancel it for the others
 
     @app_commands.command(name="stats", description="How the bot did here: questions per day, top entries, votes")
     @app_commands.describe(days="How many days to show, ending today (UTC)")
