@@ -61,7 +61,7 @@ def populate(data_dir: Path, kb) -> None:
     records.record_decision(GUILD, 10, "answer", "spot-reduction", 91.0)
     records.record_decision(None, None, "none", None, 10.0)
     records.record_decision(OTHER_GUILD, 11, "clarify", None, 60.0)
-    first = records.record_suggestion(GUILD, "wtf is a hipdip", "squats-hip-dips", "pick")
+    first = records.record_suggestion(GUILD, "wtf is a hipdip", "squats-hip-dips", "pick", member_id=7)
     records.record_suggestion(GUILD, "belly fat crunches", "spot-reduction", "reask")
     records.resolve_suggestion(GUILD, first, "approved")
     records.close()
