@@ -25,6 +25,8 @@ HELP_TEXT = """\
 • Reply to my answer with “sources?”, “why?” or “what exercises then?” to keep going.
 • `/exercise name:` how to do an exercise, what it trains, the evidence. `/exercises` to browse.
 • `/myth` for a random myth, or pick one by name.
+• Not what you meant? Press **Not what I asked**, or ask again in other words. \
+Questions I miss are kept a while for this server's moderators, so they can teach me.
 
 I never ping anyone. Answers are general information, not medical advice: for pain or injury, see a clinician."""
 

@@ -152,7 +152,9 @@ async def test_slash_ask_exercise_autocomplete_help_and_myth(fake_discord, start
     shown = await fake_discord.inject_slash_command("exercise", {"name": "clamshell"}, user=alice)
     assert (await shown.response()).data["embeds"][0]["title"] == "Clamshell"
     helped = await fake_discord.inject_slash_command("help", {}, user=alice)
-    assert "Ask me about training myths" in (await helped.response()).data["embeds"][0]["description"]
+    told = (await helped.response()).data["embeds"][0]["description"]
+    assert "Ask me about training myths" in told
+    assert "Questions I miss are kept a while for this server's moderators" in told  # members know what is kept
     myth = await fake_discord.inject_slash_command("myth", {"name": "protein-intake"}, user=alice)
     assert (await myth.response()).data["embeds"][0]["title"] == "How much protein do I need to build muscle?"
 
