@@ -164,6 +164,22 @@ class GuildState:
 
 EMPTY = GuildState.of(GuildFile(), "")
 
+
+class HeldStates:
+    """Serving from memory, as both backends do on the answering hot path: each server's state by id."""
+
+    _states: dict[int, GuildState]
+
+    def scope_for(self, guild_id: int | None) -> Scope | None:
+        """What the engine answers in this guild with: its entries and hidden ids (None in DMs)."""
+        if guild_id is None:
+            return None
+        state = self._states.get(int(guild_id))
+        return state.scope if state else None
+
+    def state(self, guild_id: int) -> GuildState:
+        return self._states.get(int(guild_id), EMPTY)
+
 # An operation turns a server's current content into the next; pure, so any backend can run it under its lock.
 Operation = Callable[[GuildFile, KnowledgeBase, datetime], tuple[GuildFile, Change]]
 

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.engine.engine import Scope
 from bot.engine.knowledge import KnowledgeBase, ParsedFile
 from bot.engine.schema import Entry
 from bot.engine.yamlsafe import Problem, YamlRefused, read_limited
@@ -31,6 +30,7 @@ from bot.storage.base import (
     Change,
     ChangeRefused,
     GuildState,
+    HeldStates,
     Operation,
     Revision,
     SaveFailed,
@@ -85,7 +85,7 @@ def read_guild(path: Path, backups: int = DEFAULT_BACKUPS) -> tuple[ParsedFile |
     return None, problems
 
 
-class GuildStore:
+class GuildStore(HeldStates):
     """Per-guild entries under `<data_dir>/guilds/<guild_id>.yaml`, checked against the curated base.
 
     `base` is the curated knowledge, or a callable returning the current one (so a reload of the
@@ -166,16 +166,6 @@ class GuildStore:
             return await asyncio.to_thread(self.load, guild_id)
 
     # --- serving ---------------------------------------------------------------------------------
-
-    def scope_for(self, guild_id: int | None) -> Scope | None:
-        """What the engine answers in this guild with: its entries and hidden ids (None in DMs)."""
-        if guild_id is None:
-            return None
-        state = self._states.get(int(guild_id))
-        return state.scope if state else None
-
-    def state(self, guild_id: int) -> GuildState:
-        return self._states.get(int(guild_id), EMPTY)
 
     def entry(self, guild_id: int, entry_id: str) -> Entry | None:
         """The guild's own entry with this id (retired ones included), else None."""

@@ -29,19 +29,18 @@ from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 from pydantic import TypeAdapter, ValidationError
 
-from bot.engine.engine import Scope
 from bot.engine.knowledge import KnowledgeBase, ParsedFile
 from bot.engine.schema import Entry
 from bot.engine.yamlsafe import Problem
 from bot.stats import Decision, Vote
 from bot.storage.base import (
     DECISION_STATUSES,
-    EMPTY,
     SUGGESTION_SOURCES,
     SUGGESTION_STATUSES,
     AuditRecord,
     Change,
     GuildState,
+    HeldStates,
     Operation,
     RecordFailed,
     Revision,
@@ -227,7 +226,7 @@ async def each_guild(conn: psycopg.AsyncConnection) -> AsyncIterator[tuple[int, 
 # --- the stores -------------------------------------------------------------------------------------------------
 
 
-class PgFaqStore:
+class PgFaqStore(HeldStates):
     """`FaqStore` on PostgreSQL; memory holds every server's state for the answering hot path."""
 
     def __init__(self, dsn: str, base: Callable[[], KnowledgeBase]) -> None:
@@ -314,14 +313,6 @@ class PgFaqStore:
             return [guild_id for (guild_id,) in await _fetch(conn, "SELECT guild_id FROM guild_versions "
                                                                    "ORDER BY guild_id")]
 
-    def scope_for(self, guild_id: int | None) -> Scope | None:
-        if guild_id is None:
-            return None
-        state = self._states.get(int(guild_id))
-        return state.scope if state else None
-
-    def state(self, guild_id: int) -> GuildState:
-        return self._states.get(int(guild_id), EMPTY)
 
     async def export_yaml(self, guild_id: int) -> tuple[str, int]:
         exported = export_file(self.state(guild_id).content)
